@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+
+import { SignJWT } from 'jose';
+
+import type { ServiceAccount } from './credentials.js';
+
+/** Vendasta rejects assertions whose `exp` is more than 10 minutes after `iat`. */
+export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
+
+export interface AssertionOptions {
+  /** The scopes, joined with spaces into the `scope` claim. */
+  scopes: readonly string[];
+  /** Seconds between `iat` and `exp`, at most 600. */
+  lifetimeSeconds: number;
+  /** The current time in milliseconds, read once so that `iat` and `exp` agree. */
+  nowMs: number;
+}
+
+/**
+ * Signs the JWT assertion that a service account exchanges for an access token.
+ *
+ * Every call sets a fresh random `jti`, which Vendasta ignores and standard servers require.
+ */
+export async function signAssertion(account: ServiceAccount, options: AssertionOptions): Promise<string> {
+  const issuedAt = Math.floor(options.nowMs / 1000);
+  const lifetime = Math.min(Math.floor(options.lifetimeSeconds), MAX_ASSERTION_LIFETIME_SECONDS);
+
+  return new SignJWT({ scope: options.scopes.join(' ') })
+    .setProtectedHeader({ alg: account.algorithm, kid: account.keyId, typ: 'JWT' })
+    .setIssuer(account.issuer)
+    .setSubject(account.subject)
+    .setAudience(account.audience)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + lifetime)
+    .setJti(randomUUID())
+    .sign(account.privateKey);
+}

@@ -1,0 +1,140 @@
+import type { AxiosInstance } from 'axios';
+
+import { loadServiceAccount, validateTokenUri, type ServiceAccount } from './credentials.js';
+import { VendastaAuthError } from './errors.js';
+import { createEmitter, emitSafely, type VendastaAuthEmitter } from './events.js';
+import { HostPolicy } from './host-policy.js';
+import { createRequestInterceptor, createResponseInterceptor, type InterceptorContext } from './interceptors.js';
+import { invalidOption, numberOption, type VendastaAuthOptions } from './options.js';
+import { normalizeScopes } from './scopes.js';
+import { MemoryTokenStore } from './stores/memory.js';
+import type { RetryOptions } from './token-endpoint.js';
+import { TokenSource, type Emit, type TokenSourceSettings } from './token-source.js';
+
+/** The handle that `attachVendastaAuth` returns. */
+export interface VendastaAuth {
+  /** Typed mitt emitter of token and request events. */
+  readonly events: VendastaAuthEmitter;
+  /** The service account in use, without its key. */
+  readonly serviceAccount: ServiceAccount;
+  /** Returns an access token for `scopes` (default: the attached scopes), from the cache when fresh. */
+  getAccessToken(scopes?: string | readonly string[]): Promise<string>;
+  /** Drops every cached token, so the next request fetches a new one. */
+  invalidate(): void;
+  /** Ejects both interceptors, aborts token fetches and removes every event listener. */
+  detach(): void;
+}
+
+const attached = new WeakMap<AxiosInstance, VendastaAuth>();
+
+/**
+ * Authorizes every request of an axios instance as a Vendasta service account.
+ *
+ * Credentials are read and checked here, so a bad file fails at start-up and not at the first
+ * request.
+ *
+ * @throws {CredentialsError} for missing or invalid credentials.
+ * @throws {TypeError} for invalid options.
+ * @throws {VendastaAuthError} `ERR_ALREADY_ATTACHED` if the instance already has the plugin.
+ */
+export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAuthOptions): VendastaAuth {
+  if (typeof instance !== 'function' || typeof instance.interceptors?.request?.use !== 'function') {
+    throw Object.assign(new TypeError('attachVendastaAuth expects an axios instance, such as axios.create().'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOption('options', 'must be an object with at least `scopes`.');
+  }
+  if (attached.has(instance)) {
+    throw new VendastaAuthError(
+      'ERR_ALREADY_ATTACHED',
+      'This axios instance already has vendasta-axios-auth attached. Call detach() on the first handle before attaching again.',
+    );
+  }
+
+  const scopes = normalizeScopes(options.scopes, 'scopes');
+  const account = withTokenUri(loadServiceAccount(options.credentials), options.tokenUri);
+  const settings = readSettings(options as unknown as Record<string, unknown>, account);
+  const hostPolicy = new HostPolicy(options.allowedHosts);
+  const store = options.store ?? new MemoryTokenStore();
+
+  const events = createEmitter();
+  const emit: Emit = (type, payload) => emitSafely(events, type, payload, () => {});
+  const source = new TokenSource(account, settings, store, emit);
+  const context: InterceptorContext = { instance, source, hostPolicy, defaultKey: source.keyFor(scopes), emit };
+
+  const requestId = instance.interceptors.request.use(createRequestInterceptor(context));
+  const responseId = instance.interceptors.response.use(undefined, createResponseInterceptor(context));
+
+  let detached = false;
+  const auth: VendastaAuth = {
+    events,
+    serviceAccount: account,
+    async getAccessToken(requested) {
+      const key = requested === undefined ? context.defaultKey : source.keyFor(normalizeScopes(requested));
+      return (await source.getToken(key)).accessToken;
+    },
+    invalidate() {
+      source.invalidateAll('manual');
+    },
+    detach() {
+      if (detached) return;
+      detached = true;
+      instance.interceptors.request.eject(requestId);
+      instance.interceptors.response.eject(responseId);
+      source.close();
+      events.all.clear();
+      attached.delete(instance);
+    },
+  };
+  attached.set(instance, auth);
+  return auth;
+}
+
+function withTokenUri(account: ServiceAccount, tokenUri: unknown): ServiceAccount {
+  if (tokenUri === undefined) return account;
+  if (typeof tokenUri !== 'string') throw invalidOption('tokenUri', 'must be a URL string.');
+  validateTokenUri(tokenUri, '`tokenUri` option');
+  return account.withTokenUri(tokenUri);
+}
+
+function readSettings(options: Record<string, unknown>, account: ServiceAccount): TokenSourceSettings {
+  const timeoutMs = numberOption(options, 'timeoutMs', 30_000, { min: 1 });
+  return {
+    endpoint: {
+      tokenUri: account.tokenUri,
+      assertionLifetimeSeconds: numberOption(options, 'assertionLifetimeSeconds', 300, { min: 30, max: 600, integer: true }),
+      attemptTimeoutMs: numberOption(options, 'attemptTimeoutMs', 10_000, { min: 1 }),
+      retry: readRetry(options.retry),
+    },
+    expiryMarginMs: numberOption(options, 'expiryMarginSeconds', 60, { min: 0 }) * 1000,
+    refreshAheadMs: numberOption(options, 'refreshAheadSeconds', 300, { min: 0 }) * 1000,
+    timeoutMs,
+    leaseMs: Math.min(timeoutMs, 30_000),
+    leaseWaitMs: Math.min(timeoutMs, 10_000),
+  };
+}
+
+function readRetry(retry: unknown): Required<RetryOptions> {
+  if (retry === false) return { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0, factor: 1 };
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
+    throw invalidOption('retry', 'must be an object such as { retries: 4 } or false.');
+  }
+  const fields = (retry ?? {}) as Record<string, unknown>;
+  const prefixed = (name: string) => `retry.${name}`;
+  const read = (name: string, fallback: number, limits: { min: number; max?: number; integer?: boolean }) => {
+    try {
+      return numberOption(fields, name, fallback, limits);
+    } catch (error) {
+      throw invalidOption(prefixed(name), (error as Error).message.replace(/^Option `[^`]+` /, ''));
+    }
+  };
+  const minTimeoutMs = read('minTimeoutMs', 200, { min: 0 });
+  return {
+    retries: read('retries', 4, { min: 0, max: 20, integer: true }),
+    minTimeoutMs,
+    maxTimeoutMs: Math.max(minTimeoutMs, read('maxTimeoutMs', 5000, { min: 0 })),
+    factor: read('factor', 2, { min: 1 }),
+  };
+}

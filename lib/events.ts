@@ -1,0 +1,80 @@
+import mittModule, { type Emitter } from 'mitt';
+
+import type { VendastaAuthError } from './errors.js';
+
+/** Why a request went out without a token. */
+export type SkipReason =
+  | 'opt-out'
+  | 'host-not-allowed'
+  | 'insecure-protocol'
+  | 'explicit-authorization';
+
+/** Why a cached token was dropped. */
+export type InvalidateReason = 'unauthorized' | 'manual';
+
+/**
+ * The typed event map of `auth.events`. No payload contains a private key, an assertion or an
+ * access token.
+ */
+export type VendastaAuthEvents = {
+  'token:request': { readonly scopes: readonly string[]; readonly attempt: number };
+  'token:success': {
+    readonly scopes: readonly string[];
+    /** Expiry of the new token, in milliseconds since the epoch. */
+    readonly expiresAt: number;
+    readonly durationMs: number;
+    readonly attempts: number;
+  };
+  'token:error': {
+    readonly scopes: readonly string[];
+    readonly error: VendastaAuthError;
+    readonly attempt: number;
+    readonly willRetry: boolean;
+  };
+  'token:invalidate': { readonly scopes: readonly string[]; readonly reason: InvalidateReason };
+  'request:retry': { readonly method: string; readonly url: string };
+  'request:skip': { readonly method: string; readonly url: string; readonly reason: SkipReason };
+};
+
+export type VendastaAuthEmitter = Emitter<VendastaAuthEvents>;
+
+// mitt ships CommonJS types whose default export TypeScript sees as the module namespace under
+// `nodenext`, while at run time Node hands us the function itself.
+type MittFactory = typeof mittModule.default;
+const createMitt: MittFactory =
+  (mittModule as unknown as { default?: MittFactory }).default ??
+  (mittModule as unknown as MittFactory);
+
+export function createEmitter(): VendastaAuthEmitter {
+  return createMitt<VendastaAuthEvents>();
+}
+
+/**
+ * Calls every listener of `type`, then the wildcard listeners, like mitt's `emit`, but a listener
+ * that throws cannot break the caller: its error goes to `onListenerError`.
+ */
+export function emitSafely<Key extends keyof VendastaAuthEvents>(
+  emitter: VendastaAuthEmitter,
+  type: Key,
+  payload: VendastaAuthEvents[Key],
+  onListenerError: (error: unknown, type: Key) => void,
+): void {
+  const handlers = emitter.all.get(type);
+  const wildcards = emitter.all.get('*');
+  if (handlers === undefined && wildcards === undefined) return;
+
+  for (const handler of [...(handlers ?? [])]) {
+    try {
+      (handler as (event: VendastaAuthEvents[Key]) => void)(payload);
+    } catch (error) {
+      onListenerError(error, type);
+    }
+  }
+  for (const handler of [...(wildcards ?? [])]) {
+    try {
+      (handler as (name: Key, event: VendastaAuthEvents[Key]) => void)(type, payload);
+    } catch (error) {
+      onListenerError(error, type);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import type { CredentialsInput } from './credentials.js';
+import type { TokenStore } from './stores/types.js';
+import type { RetryOptions } from './token-endpoint.js';
+
+/** A URL matcher: an origin such as `https://api.example.com`, with `*.` allowed in the host. */
+export type HostPattern = string;
+
+/** Options of `attachVendastaAuth`. */
+export interface VendastaAuthOptions {
+  /**
+   * The service-account credentials: a file path, a JSON string or the parsed object.
+   * @default the file named by `VENDASTA_APPLICATION_CREDENTIALS`
+   */
+  credentials?: CredentialsInput;
+  /** Scopes of the default token, as an array or a space-separated string. */
+  scopes: string | readonly string[];
+  /**
+   * Token endpoint URL, overriding `token_uri` from the credentials.
+   * @default the credentials' `token_uri`
+   */
+  tokenUri?: string;
+  /**
+   * A token counts as expired this many seconds before it really expires, clamped to a quarter
+   * of its lifetime.
+   * @default 60
+   */
+  expiryMarginSeconds?: number;
+  /**
+   * Seconds before the expiry margin in which a request triggers a background refresh while the
+   * cached token keeps serving. Clamped to half the token's lifetime. `0` turns refresh-ahead off.
+   * @default 300
+   */
+  refreshAheadSeconds?: number;
+  /**
+   * Seconds between `iat` and `exp` of each assertion, at most 600.
+   * @default 300
+   */
+  assertionLifetimeSeconds?: number;
+  /**
+   * Deadline of one token fetch, retries included, in milliseconds.
+   * @default 30000
+   */
+  timeoutMs?: number;
+  /**
+   * Deadline of one HTTP attempt at the token endpoint, in milliseconds.
+   * @default 10000
+   */
+  attemptTimeoutMs?: number;
+  /**
+   * Retry settings of the token request, or `false` for a single attempt.
+   * @default { retries: 4, minTimeoutMs: 200, maxTimeoutMs: 5000, factor: 2 }
+   */
+  retry?: RetryOptions | false;
+  /**
+   * Origins that receive the token. Replaces the default list.
+   * @default the instance's `baseURL` origin and `https://*.apigateway.co`
+   */
+  allowedHosts?: readonly HostPattern[] | ((url: URL) => boolean);
+  /**
+   * Where tokens are shared, for example between processes through Redis.
+   * @default a new `MemoryTokenStore`
+   */
+  store?: TokenStore;
+}
+
+/** Raises a `TypeError` with a Node-style code that names the option. */
+export function invalidOption(name: string, message: string): TypeError {
+  return Object.assign(new TypeError(`Option \`${name}\` ${message}`), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+/** Validates an optional number option and returns it or its default. */
+export function numberOption(
+  options: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  limits: { min: number; max?: number; integer?: boolean },
+): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw invalidOption(name, `must be a number, got ${typeof value === 'number' ? 'NaN' : typeof value}.`);
+  }
+  if (limits.integer === true && !Number.isInteger(value)) {
+    throw invalidOption(name, `must be a whole number, got ${value}.`);
+  }
+  if (value < limits.min || (limits.max !== undefined && value > limits.max)) {
+    const range = limits.max === undefined ? `at least ${limits.min}` : `between ${limits.min} and ${limits.max}`;
+    throw invalidOption(name, `must be ${range}, got ${value}.`);
+  }
+  return value;
+}

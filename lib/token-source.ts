@@ -1,0 +1,365 @@
+import { createHash } from 'node:crypto';
+
+import type { ServiceAccount } from './credentials.js';
+import { TokenRequestError, VendastaAuthError } from './errors.js';
+import type { InvalidateReason, VendastaAuthEvents } from './events.js';
+import { TokenSealer } from './seal.js';
+import type { TokenStore } from './stores/types.js';
+import {
+  createTokenHttpClient,
+  requestAccessToken,
+  type AccessToken,
+  type TokenEndpointSettings,
+} from './token-endpoint.js';
+
+export interface TokenSourceSettings {
+  endpoint: TokenEndpointSettings;
+  /** A token counts as expired this long before its real expiry. */
+  expiryMarginMs: number;
+  /** Window before the expiry margin in which a request starts a background refresh. */
+  refreshAheadMs: number;
+  /** Deadline of a whole fetch, retries included. */
+  timeoutMs: number;
+  /** How long a process may hold a store lease while it fetches. */
+  leaseMs: number;
+  /** How long a process waits for another process's fetch to show up in the store. */
+  leaseWaitMs: number;
+}
+
+export type Emit = <Key extends keyof VendastaAuthEvents>(type: Key, payload: VendastaAuthEvents[Key]) => void;
+
+/** A cached token. Its text stays in a private field so that logging the entry shows nothing. */
+export class CachedToken {
+  readonly #accessToken: string;
+  readonly expiresAt: number;
+  /** From this time on, requests wait for a new token. */
+  readonly staleAt: number;
+  /** From this time on, a request starts a background refresh. */
+  refreshAt: number;
+  /** The value as stored in the shared store, for compare-and-delete. */
+  readonly storedValue: string;
+  refreshFailures = 0;
+
+  constructor(accessToken: string, expiresAt: number, staleAt: number, refreshAt: number, storedValue: string) {
+    this.#accessToken = accessToken;
+    this.expiresAt = expiresAt;
+    this.staleAt = staleAt;
+    this.refreshAt = refreshAt;
+    this.storedValue = storedValue;
+  }
+
+  get accessToken(): string {
+    return this.#accessToken;
+  }
+}
+
+interface Flight {
+  readonly promise: Promise<CachedToken>;
+  readonly controller: AbortController;
+  waiters: number;
+  background: boolean;
+  settled: boolean;
+}
+
+/** Largest share of a token's lifetime that the expiry margin may take. */
+const MAX_MARGIN_SHARE = 0.25;
+/** Largest share of a token's lifetime that the refresh-ahead window may take. */
+const MAX_REFRESH_AHEAD_SHARE = 0.5;
+/** Part of the refresh-ahead window that is randomised, so a fleet does not refresh in lockstep. */
+const REFRESH_JITTER_SHARE = 0.25;
+
+/**
+ * Hands out access tokens per scope set: from the cache while they are fresh, else from one shared
+ * fetch per scope set, with refresh ahead of expiry.
+ */
+export class TokenSource {
+  readonly #account: ServiceAccount;
+  readonly #settings: TokenSourceSettings;
+  readonly #store: TokenStore;
+  readonly #sealer: TokenSealer;
+  readonly #emit: Emit;
+  readonly #http = createTokenHttpClient();
+  readonly #cache = new Map<string, CachedToken>();
+  readonly #flights = new Map<string, Flight>();
+  readonly #scopesByKey = new Map<string, readonly string[]>();
+  #closed = false;
+
+  constructor(account: ServiceAccount, settings: TokenSourceSettings, store: TokenStore, emit: Emit) {
+    this.#account = account;
+    this.#settings = settings;
+    this.#store = store;
+    this.#sealer = new TokenSealer(account.privateKey);
+    this.#emit = emit;
+  }
+
+  /** Returns the cache key of a normalised scope set. */
+  keyFor(scopes: readonly string[]): string {
+    const key = `${this.#account.tokenUri}\n${this.#account.clientEmail}\n${this.#account.keyId}\n${scopes.join(' ')}`;
+    if (!this.#scopesByKey.has(key)) this.#scopesByKey.set(key, scopes);
+    return key;
+  }
+
+  /**
+   * Returns a fresh cached token without waiting, starting a background refresh when the token is
+   * inside its refresh-ahead window. Returns undefined when a request has to wait for a fetch.
+   */
+  peek(key: string): CachedToken | undefined {
+    const entry = this.#cache.get(key);
+    if (entry === undefined) return undefined;
+
+    const now = Date.now();
+    if (now >= entry.staleAt) return undefined;
+    if (now >= entry.refreshAt && !this.#flights.has(key)) this.#refreshInBackground(key, entry);
+    return entry;
+  }
+
+  /** Returns a fresh token for `key`, waiting for a fetch if needed. `signal` cancels only this wait. */
+  async getToken(key: string, signal?: AbortSignal): Promise<CachedToken> {
+    const cached = this.peek(key);
+    if (cached !== undefined) return cached;
+    this.#assertOpen();
+
+    const flight = this.#flights.get(key) ?? this.#startFlight(key, false);
+    flight.waiters++;
+    try {
+      return await waitWithSignal(flight.promise, signal);
+    } finally {
+      flight.waiters--;
+      if (flight.waiters === 0 && !flight.settled && !flight.background) {
+        flight.controller.abort(new VendastaAuthError('ERR_ABORTED', 'Every caller waiting for this token gave up.'));
+      }
+    }
+  }
+
+  /**
+   * Drops the token of `key` if `entry` is still the cached one, so the next request fetches anew.
+   * Returns whether it dropped anything.
+   */
+  invalidate(key: string, entry: CachedToken, reason: InvalidateReason): boolean {
+    if (this.#cache.get(key) !== entry) return false;
+    this.#cache.delete(key);
+    this.#storeDelete(key, entry.storedValue);
+    this.#emit('token:invalidate', { scopes: this.#scopes(key), reason });
+    return true;
+  }
+
+  /** Drops every cached token. */
+  invalidateAll(reason: InvalidateReason): void {
+    for (const [key, entry] of [...this.#cache]) this.invalidate(key, entry, reason);
+  }
+
+  /** Aborts every fetch; their waiters get `ERR_DETACHED`. */
+  close(): void {
+    this.#closed = true;
+    for (const flight of this.#flights.values()) {
+      flight.controller.abort(new VendastaAuthError('ERR_DETACHED', 'The auth plugin was detached while a token request was in flight.'));
+    }
+    this.#flights.clear();
+    this.#cache.clear();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new VendastaAuthError('ERR_DETACHED', 'The auth plugin was detached: attach it again to make authorized requests.');
+    }
+  }
+
+  #scopes(key: string): readonly string[] {
+    return this.#scopesByKey.get(key) ?? [];
+  }
+
+  #refreshInBackground(key: string, entry: CachedToken): void {
+    if (this.#closed) return;
+    const flight = this.#startFlight(key, true);
+    flight.promise.catch(() => {
+      // The valid token keeps serving. Back off before the next attempt, within the time left.
+      entry.refreshFailures++;
+      const now = Date.now();
+      const backoff = Math.min(1000 * 2 ** entry.refreshFailures, Math.max(0, (entry.staleAt - now) / 2));
+      entry.refreshAt = now + backoff;
+    });
+  }
+
+  #startFlight(key: string, background: boolean): Flight {
+    const controller = new AbortController();
+    const deadline = AbortSignal.timeout(this.#settings.timeoutMs);
+    const signal = AbortSignal.any([controller.signal, deadline]);
+
+    const flight: Flight = {
+      promise: undefined as unknown as Promise<CachedToken>,
+      controller,
+      waiters: 0,
+      background,
+      settled: false,
+    };
+    const promise = this.#fetch(key, signal, background)
+      .catch((error: unknown) => {
+        throw deadline.aborted && !controller.signal.aborted ? this.#timeoutError(key, error) : error;
+      })
+      .finally(() => {
+        flight.settled = true;
+        if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      });
+    // A background refresh may have no waiter at all: its failure is reported through events.
+    promise.catch(() => {});
+    (flight as { promise: Promise<CachedToken> }).promise = promise;
+    this.#flights.set(key, flight);
+    return flight;
+  }
+
+  async #fetch(key: string, signal: AbortSignal, background: boolean): Promise<CachedToken> {
+    const scopes = this.#scopes(key);
+    const storeKey = this.#storeKey(key);
+
+    const shared = await this.#readStore(key, storeKey);
+    if (shared !== undefined) return this.#remember(key, shared);
+
+    const leaseId = await this.#acquireLease(storeKey);
+    if (leaseId === null) {
+      const fromOther = await this.#waitForStore(key, storeKey, signal);
+      if (fromOther !== undefined) return this.#remember(key, fromOther);
+    }
+
+    const started = performance.now();
+    try {
+      const { token, attempts } = await requestAccessToken(
+        this.#http,
+        this.#account,
+        scopes,
+        this.#settings.endpoint,
+        {
+          onAttempt: (attempt) => this.#emit('token:request', { scopes, attempt }),
+          onFailedAttempt: (error, attempt, willRetry) =>
+            this.#emit('token:error', { scopes, error, attempt, willRetry: willRetry || background }),
+        },
+        signal,
+        background,
+      );
+      const entry = this.#remember(key, { token, storedValue: this.#sealer.seal(key, serialize(token)) });
+      this.#emit('token:success', {
+        scopes,
+        expiresAt: token.expiresAt,
+        durationMs: Math.round(performance.now() - started),
+        attempts,
+      });
+      this.#storeSet(storeKey, entry);
+      return entry;
+    } catch (error) {
+      if (signal.aborted && signal.reason instanceof VendastaAuthError) throw signal.reason;
+      throw error;
+    } finally {
+      if (typeof leaseId === 'string') this.#releaseLease(storeKey, leaseId);
+    }
+  }
+
+  #remember(key: string, found: { token: AccessToken; storedValue: string }): CachedToken {
+    const { token } = found;
+    const lifetimeMs = Math.max(0, token.expiresAt - Date.now());
+    const margin = Math.min(this.#settings.expiryMarginMs, lifetimeMs * MAX_MARGIN_SHARE);
+    const ahead = Math.min(this.#settings.refreshAheadMs, lifetimeMs * MAX_REFRESH_AHEAD_SHARE);
+    const staleAt = token.expiresAt - margin;
+    const refreshAt = staleAt - ahead * (1 - REFRESH_JITTER_SHARE * Math.random());
+    const entry = new CachedToken(token.accessToken, token.expiresAt, staleAt, refreshAt, found.storedValue);
+    if (!this.#closed) this.#cache.set(key, entry);
+    return entry;
+  }
+
+  #timeoutError(key: string, cause: unknown): TokenRequestError {
+    return new TokenRequestError(
+      'ERR_TOKEN_TIMEOUT',
+      `Token request to ${this.#account.tokenUri} timed out after ${this.#settings.timeoutMs} ms, retries included. Check the token endpoint, or raise \`timeoutMs\`.`,
+      { cause, attempts: cause instanceof TokenRequestError ? cause.attempts : undefined },
+    );
+  }
+
+  #storeKey(key: string): string {
+    return `vendasta-axios-auth:v1:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  }
+
+  async #readStore(key: string, storeKey: string): Promise<{ token: AccessToken; storedValue: string } | undefined> {
+    let value: string | undefined;
+    try {
+      value = await this.#store.get(storeKey);
+    } catch {
+      return undefined;
+    }
+    if (value === undefined) return undefined;
+    const plaintext = this.#sealer.open(key, value);
+    const token = plaintext === undefined ? undefined : deserialize(plaintext);
+    if (token === undefined || token.expiresAt - Date.now() <= this.#settings.expiryMarginMs) return undefined;
+    return { token, storedValue: value };
+  }
+
+  async #acquireLease(storeKey: string): Promise<string | null | undefined> {
+    if (this.#store.acquireLease === undefined) return undefined;
+    try {
+      return (await this.#store.acquireLease(storeKey, this.#settings.leaseMs)) ?? null;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #releaseLease(storeKey: string, leaseId: string): void {
+    this.#store.releaseLease?.(storeKey, leaseId).catch(() => {});
+  }
+
+  async #waitForStore(key: string, storeKey: string, signal: AbortSignal) {
+    const until = Date.now() + this.#settings.leaseWaitMs;
+    let pause = 25;
+    while (Date.now() < until && !signal.aborted) {
+      await sleep(Math.min(pause, until - Date.now()));
+      const found = await this.#readStore(key, storeKey);
+      if (found !== undefined) return found;
+      pause = Math.min(pause * 2, 250);
+    }
+    return undefined;
+  }
+
+  #storeSet(storeKey: string, entry: CachedToken): void {
+    const ttl = entry.expiresAt - Date.now();
+    if (ttl <= 0) return;
+    this.#store.set(storeKey, entry.storedValue, ttl).catch(() => {});
+  }
+
+  #storeDelete(key: string, storedValue: string): void {
+    this.#store.delete(this.#storeKey(key), storedValue).catch(() => {});
+  }
+}
+
+function serialize(token: AccessToken): string {
+  return JSON.stringify({ t: token.accessToken, e: token.expiresAt, l: token.lifetimeSeconds });
+}
+
+function deserialize(text: string): AccessToken | undefined {
+  try {
+    const value = JSON.parse(text) as { t?: unknown; e?: unknown; l?: unknown };
+    if (typeof value.t !== 'string' || typeof value.e !== 'number' || typeof value.l !== 'number') return undefined;
+    return { accessToken: value.t, expiresAt: value.e, lifetimeSeconds: value.l };
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** Waits for `promise`, but rejects at once with the signal's reason when `signal` aborts. */
+function waitWithSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
