@@ -5,6 +5,7 @@ import { VendastaAuthError } from './errors.js';
 import { createEmitter, emitSafely, type VendastaAuthEmitter } from './events.js';
 import { HostPolicy } from './host-policy.js';
 import { createRequestInterceptor, createResponseInterceptor, type InterceptorContext } from './interceptors.js';
+import { createLog } from './logger.js';
 import { invalidOption, numberOption, type VendastaAuthOptions } from './options.js';
 import { normalizeScopes } from './scopes.js';
 import { MemoryTokenStore } from './stores/memory.js';
@@ -60,8 +61,12 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
   const store = options.store ?? new MemoryTokenStore();
 
   const events = createEmitter();
-  const emit: Emit = (type, payload) => emitSafely(events, type, payload, () => {});
-  const source = new TokenSource(account, settings, store, emit);
+  const log = createLog(options.logger);
+  const emit: Emit = (type, payload) =>
+    emitSafely(events, type, payload, (error, event) =>
+      log('warn', { event, error: error instanceof Error ? error.message : String(error) }, 'An event listener threw; the request goes on.'),
+    );
+  const source = new TokenSource(account, settings, store, emit, log);
   const context: InterceptorContext = { instance, source, hostPolicy, defaultKey: source.keyFor(scopes), emit };
 
   const requestId = instance.interceptors.request.use(createRequestInterceptor(context));

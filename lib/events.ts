@@ -34,6 +34,8 @@ export type VendastaAuthEvents = {
   'token:invalidate': { readonly scopes: readonly string[]; readonly reason: InvalidateReason };
   'request:retry': { readonly method: string; readonly url: string };
   'request:skip': { readonly method: string; readonly url: string; readonly reason: SkipReason };
+  /** A shared token store failed. The plugin goes on with its own cache. */
+  'store:error': { readonly operation: string; readonly error: Error };
 };
 
 export type VendastaAuthEmitter = Emitter<VendastaAuthEvents>;

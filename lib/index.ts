@@ -18,3 +18,4 @@ export type { VendastaAuthOptions, HostPattern } from './options.js';
 export type { VendastaAuthRequestOptions, NotRetriedReason } from './interceptors.js';
 export type { RetryOptions } from './token-endpoint.js';
 export type { TokenStore } from './stores/types.js';
+export type { Logger, LogLevel } from './logger.js';

@@ -1,4 +1,5 @@
 import type { CredentialsInput } from './credentials.js';
+import type { Logger } from './logger.js';
 import type { TokenStore } from './stores/types.js';
 import type { RetryOptions } from './token-endpoint.js';
 
@@ -61,6 +62,11 @@ export interface VendastaAuthOptions {
    * @default a new `MemoryTokenStore`
    */
   store?: TokenStore;
+  /**
+   * A pino-style logger for token fetches, retries and failures. The plugin is silent without it.
+   * @default undefined
+   */
+  logger?: Logger;
 }
 
 /** Raises a `TypeError` with a Node-style code that names the option. */

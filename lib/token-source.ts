@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceAccount } from './credentials.js';
 import { TokenRequestError, VendastaAuthError } from './errors.js';
 import type { InvalidateReason, VendastaAuthEvents } from './events.js';
+import type { Log } from './logger.js';
 import { TokenSealer } from './seal.js';
 import type { TokenStore } from './stores/types.js';
 import {
@@ -78,18 +79,20 @@ export class TokenSource {
   readonly #store: TokenStore;
   readonly #sealer: TokenSealer;
   readonly #emit: Emit;
+  readonly #log: Log;
   readonly #http = createTokenHttpClient();
   readonly #cache = new Map<string, CachedToken>();
   readonly #flights = new Map<string, Flight>();
   readonly #scopesByKey = new Map<string, readonly string[]>();
   #closed = false;
 
-  constructor(account: ServiceAccount, settings: TokenSourceSettings, store: TokenStore, emit: Emit) {
+  constructor(account: ServiceAccount, settings: TokenSourceSettings, store: TokenStore, emit: Emit, log: Log) {
     this.#account = account;
     this.#settings = settings;
     this.#store = store;
     this.#sealer = new TokenSealer(account.privateKey);
     this.#emit = emit;
+    this.#log = log;
   }
 
   /** Returns the cache key of a normalised scope set. */
@@ -236,17 +239,15 @@ export class TokenSource {
         background,
       );
       const entry = this.#remember(key, { token, storedValue: this.#sealer.seal(key, serialize(token)) });
-      this.#emit('token:success', {
-        scopes,
-        expiresAt: token.expiresAt,
-        durationMs: Math.round(performance.now() - started),
-        attempts,
-      });
+      const durationMs = Math.round(performance.now() - started);
+      this.#emit('token:success', { scopes, expiresAt: token.expiresAt, durationMs, attempts });
+      this.#log('info', { scopes, attempts, durationMs, expiresAt: token.expiresAt }, 'Fetched an access token.');
       this.#storeSet(storeKey, entry);
       return entry;
     } catch (error) {
-      if (signal.aborted && signal.reason instanceof VendastaAuthError) throw signal.reason;
-      throw error;
+      const failure = signal.aborted && signal.reason instanceof VendastaAuthError ? signal.reason : error;
+      this.#log('error', { scopes, code: (failure as VendastaAuthError).code, error: (failure as Error).message }, 'Token fetch failed.');
+      throw failure;
     } finally {
       if (typeof leaseId === 'string') this.#releaseLease(storeKey, leaseId);
     }
