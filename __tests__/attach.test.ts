@@ -214,6 +214,24 @@ describe('attachVendastaAuth', () => {
     expect(response.status).toBe(200);
   });
 
+  test('rejecting async listener breaks nothing', async () => {
+    attach();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      auth!.events.on('token:success', async () => {
+        throw new Error('async listener failed');
+      });
+      const response = await instance.get('/api/x');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(response.status).toBe(200);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   test('second attach is rejected', () => {
     attach();
     expect(() => attachVendastaAuth(instance, { credentials: credentialsPath, scopes: 'a' })).toThrow(

@@ -6,7 +6,7 @@ import { createEmitter, emitSafely, type VendastaAuthEmitter } from './events.js
 import { HostPolicy } from './host-policy.js';
 import { createRequestInterceptor, createResponseInterceptor, type InterceptorContext } from './interceptors.js';
 import { createLog } from './logger.js';
-import { invalidOption, numberOption, type VendastaAuthOptions } from './options.js';
+import { invalidOption, MAX_TIMER_MS, numberOption, type VendastaAuthOptions } from './options.js';
 import { normalizeScopes } from './scopes.js';
 import { MemoryTokenStore } from './stores/memory.js';
 import type { RetryOptions } from './token-endpoint.js';
@@ -99,22 +99,26 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
 
 function withTokenUri(account: ServiceAccount, tokenUri: unknown): ServiceAccount {
   if (tokenUri === undefined) return account;
-  if (typeof tokenUri !== 'string') throw invalidOption('tokenUri', 'must be a URL string.');
-  validateTokenUri(tokenUri, '`tokenUri` option');
+  if (typeof tokenUri !== 'string') throw invalidOption('tokenUri', 'must be a URL string.', 'ERR_INVALID_ARG_TYPE');
+  try {
+    validateTokenUri(tokenUri, '`tokenUri` option');
+  } catch (error) {
+    throw invalidOption('tokenUri', (error as Error).message.replace(/^The `tokenUri` option /, ''));
+  }
   return account.withTokenUri(tokenUri);
 }
 
 function readSettings(options: Record<string, unknown>, account: ServiceAccount): TokenSourceSettings {
-  const timeoutMs = numberOption(options, 'timeoutMs', 30_000, { min: 1 });
+  const timeoutMs = numberOption(options, 'timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS, integer: true });
   return {
     endpoint: {
       tokenUri: account.tokenUri,
       assertionLifetimeSeconds: numberOption(options, 'assertionLifetimeSeconds', 300, { min: 30, max: 600, integer: true }),
-      attemptTimeoutMs: numberOption(options, 'attemptTimeoutMs', 10_000, { min: 1 }),
+      attemptTimeoutMs: numberOption(options, 'attemptTimeoutMs', 10_000, { min: 1, max: MAX_TIMER_MS, integer: true }),
       retry: readRetry(options.retry),
     },
-    expiryMarginMs: numberOption(options, 'expiryMarginSeconds', 60, { min: 0 }) * 1000,
-    refreshAheadMs: numberOption(options, 'refreshAheadSeconds', 300, { min: 0 }) * 1000,
+    expiryMarginMs: numberOption(options, 'expiryMarginSeconds', 60, { min: 0, max: 86_400 }) * 1000,
+    refreshAheadMs: numberOption(options, 'refreshAheadSeconds', 300, { min: 0, max: 86_400 }) * 1000,
     timeoutMs,
     leaseMs: Math.min(timeoutMs, 30_000),
     leaseWaitMs: Math.min(timeoutMs, 10_000),
@@ -132,14 +136,19 @@ function readRetry(retry: unknown): Required<RetryOptions> {
     try {
       return numberOption(fields, name, fallback, limits);
     } catch (error) {
-      throw invalidOption(prefixed(name), (error as Error).message.replace(/^Option `[^`]+` /, ''));
+      const code = (error as { code?: 'ERR_INVALID_ARG_TYPE' }).code;
+      throw invalidOption(prefixed(name), (error as Error).message.replace(/^Option `[^`]+` /, ''), code);
     }
   };
-  const minTimeoutMs = read('minTimeoutMs', 200, { min: 0 });
+  const minTimeoutMs = read('minTimeoutMs', 200, { min: 0, max: MAX_TIMER_MS });
+  const maxTimeoutMs = read('maxTimeoutMs', Math.max(5000, minTimeoutMs), { min: 0, max: MAX_TIMER_MS });
+  if (maxTimeoutMs < minTimeoutMs) {
+    throw invalidOption('retry.maxTimeoutMs', `(${maxTimeoutMs}) must not be less than retry.minTimeoutMs (${minTimeoutMs}).`);
+  }
   return {
     retries: read('retries', 4, { min: 0, max: 20, integer: true }),
     minTimeoutMs,
-    maxTimeoutMs: Math.max(minTimeoutMs, read('maxTimeoutMs', 5000, { min: 0 })),
-    factor: read('factor', 2, { min: 1 }),
+    maxTimeoutMs,
+    factor: read('factor', 2, { min: 1, max: 10 }),
   };
 }

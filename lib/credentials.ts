@@ -20,7 +20,7 @@ export interface ServiceAccountCredentialsJson {
   assertionPayloadData: { aud: string; iss: string; sub: string };
 }
 
-/** Where credentials come from: a file path, a JSON string or a parsed object. */
+/** Credentials input: a file path, a JSON string or a parsed object. */
 export type CredentialsInput = string | Record<string, unknown> | ServiceAccountCredentialsJson;
 
 /**
@@ -51,7 +51,7 @@ export class ServiceAccount {
   readonly subject: string;
   /** Short SHA-256 fingerprint of the public key, safe to log. */
   readonly keyFingerprint: string;
-  /** Where the credentials were read from: a file path, or `'inline'`. */
+  /** Origin of the credentials: a file path, or `'inline'`. */
   readonly source: string;
   readonly #privateKey: KeyObject;
 
@@ -122,21 +122,24 @@ function readCredentials(
         `No credentials were given: pass the \`credentials\` option, or set ${CREDENTIALS_ENV} to the path of the service-account JSON file downloaded from Vendasta.`,
       );
     }
-    return { json: parseJson(readFile(path, CREDENTIALS_ENV), path), source: path };
+    return readCredentialsText(path, CREDENTIALS_ENV);
   }
 
   if (typeof input === 'string') {
-    const text = stripBom(input).trim();
-    if (text.startsWith('{')) {
-      return { json: parseJson(text, 'the `credentials` string'), source: 'inline' };
-    }
-    if (text === '') {
+    if (input.trim() === '') {
       throw new CredentialsError(
         'ERR_CREDENTIALS_INVALID',
         'The `credentials` option is an empty string: pass a file path, a JSON string or an object.',
       );
     }
-    return { json: parseJson(readFile(text, '`credentials`'), text), source: text };
+    return readCredentialsText(input, '`credentials`');
+  }
+
+  if (Buffer.isBuffer(input) || input instanceof Uint8Array) {
+    throw new CredentialsError(
+      'ERR_CREDENTIALS_INVALID',
+      'The `credentials` option is a Buffer: pass the file path, the JSON text (buffer.toString()) or the parsed object.',
+    );
   }
 
   if (typeof input === 'object') {
@@ -147,6 +150,24 @@ function readCredentials(
     'ERR_CREDENTIALS_INVALID',
     `The \`credentials\` option must be a file path, a JSON string or an object, not ${typeof input}.`,
   );
+}
+
+/**
+ * Reads credentials from a string that is either the JSON text or a file path. Text that looks
+ * like key material or JSON is never echoed in an error, because it may contain the private key.
+ */
+function readCredentialsText(value: string, origin: string): { json: unknown; source: string } {
+  const text = stripBom(value).trim();
+  if (text.startsWith('{')) {
+    return { json: parseJson(text, origin), source: 'inline' };
+  }
+  if (/-----BEGIN|[\r\n{}]/.test(text) || text.length > 4096) {
+    throw new CredentialsError(
+      'ERR_CREDENTIALS_INVALID',
+      `The value of ${origin} is neither a file path nor service-account JSON (it looks like key material or a damaged file, and is not shown). Pass the path of the JSON file downloaded from Vendasta, or its whole JSON text.`,
+    );
+  }
+  return { json: parseJson(readFile(text, origin), text), source: text };
 }
 
 function readFile(path: string, origin: string): string {
@@ -204,7 +225,7 @@ function parseServiceAccount(json: unknown, source: string): ServiceAccount {
   if (algorithm !== 'RS256' && algorithm !== 'ES256') {
     throw invalid(
       'assertionHeaderData.alg',
-      `Field \`assertionHeaderData.alg\` in credentials from ${source} is "${algorithm}", but only RS256 and ES256 are supported.`,
+      `Field \`assertionHeaderData.alg\` in credentials from ${source} is ${describe(algorithm)}, but only RS256 and ES256 are supported.`,
     );
   }
   const keyId = requireString(header, 'kid', source, 'assertionHeaderData.');
@@ -278,7 +299,10 @@ export function validateTokenUri(value: string, origin: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw invalid('token_uri', `The ${origin} is not a valid URL: ${JSON.stringify(value)}.`);
+    throw invalid('token_uri', `The ${origin} is not a valid URL: ${describe(value)}.`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw invalid('token_uri', `The ${origin} must not contain a user name or password (${url.protocol}//${url.host}). The service account authenticates with its signed assertion.`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw invalid('token_uri', `The ${origin} must use https (plain http is allowed only for localhost): ${url.origin}.`);
@@ -311,7 +335,11 @@ function requireString(fields: Record<string, unknown>, name: string, source: st
 function describe(value: unknown): string {
   if (value === undefined) return 'missing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : `"${value.slice(0, 40)}"`;
+  if (typeof value === 'string') {
+    if (value === '') return 'an empty string';
+    // Only short, plain values are echoed, so a key pasted into the wrong field never is.
+    return /^[\w.@:/+-]{1,64}$/.test(value) ? `"${value}"` : `a string of ${value.length} characters (not shown)`;
+  }
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
 }

@@ -2,14 +2,14 @@ import mittModule, { type Emitter } from 'mitt';
 
 import type { VendastaAuthError } from './errors.js';
 
-/** Why a request went out without a token. */
+/** Reason a request went out without a token. */
 export type SkipReason =
   | 'opt-out'
   | 'host-not-allowed'
   | 'insecure-protocol'
   | 'explicit-authorization';
 
-/** Why a cached token was dropped. */
+/** Reason a cached token was dropped. */
 export type InvalidateReason = 'unauthorized' | 'manual';
 
 /**
@@ -40,8 +40,8 @@ export type VendastaAuthEvents = {
 
 export type VendastaAuthEmitter = Emitter<VendastaAuthEvents>;
 
-// mitt ships CommonJS types whose default export TypeScript sees as the module namespace under
-// `nodenext`, while at run time Node hands us the function itself.
+// mitt ships CommonJS types. Under `nodenext`, TypeScript types its default import as the module
+// namespace, while at run time Node returns the function itself.
 type MittFactory = typeof mittModule.default;
 const createMitt: MittFactory =
   (mittModule as unknown as { default?: MittFactory }).default ??
@@ -53,7 +53,8 @@ export function createEmitter(): VendastaAuthEmitter {
 
 /**
  * Calls every listener of `type`, then the wildcard listeners, like mitt's `emit`, but a listener
- * that throws cannot break the caller: its error goes to `onListenerError`.
+ * that throws, or returns a promise that rejects, cannot break the caller: its error goes to
+ * `onListenerError`.
  */
 export function emitSafely<Key extends keyof VendastaAuthEvents>(
   emitter: VendastaAuthEmitter,
@@ -65,18 +66,26 @@ export function emitSafely<Key extends keyof VendastaAuthEvents>(
   const wildcards = emitter.all.get('*');
   if (handlers === undefined && wildcards === undefined) return;
 
+  const report = (error: unknown) => onListenerError(error, type);
   for (const handler of [...(handlers ?? [])]) {
     try {
-      (handler as (event: VendastaAuthEvents[Key]) => void)(payload);
+      catchRejection((handler as (event: VendastaAuthEvents[Key]) => unknown)(payload), report);
     } catch (error) {
-      onListenerError(error, type);
+      report(error);
     }
   }
   for (const handler of [...(wildcards ?? [])]) {
     try {
-      (handler as (name: Key, event: VendastaAuthEvents[Key]) => void)(type, payload);
+      catchRejection((handler as (name: Key, event: VendastaAuthEvents[Key]) => unknown)(type, payload), report);
     } catch (error) {
-      onListenerError(error, type);
+      report(error);
     }
+  }
+}
+
+/** Keeps an async listener's rejection from becoming an unhandled rejection. */
+function catchRejection(result: unknown, report: (error: unknown) => void): void {
+  if (typeof (result as { then?: unknown } | undefined)?.then === 'function') {
+    (result as PromiseLike<unknown>).then(undefined, report);
   }
 }

@@ -93,10 +93,13 @@ function baseUrlPattern(baseURL: string | undefined): Matcher[] {
 }
 
 function parsePattern(pattern: unknown): Matcher {
-  if (typeof pattern !== 'string' || pattern.trim() === '') {
-    throw invalidOption('allowedHosts', `entries must be origins such as 'https://api.example.com', got ${JSON.stringify(pattern)}.`);
+  if (typeof pattern !== 'string' || !/^https?:\/\/[^/?#]+\/?$/i.test(pattern.trim())) {
+    throw invalidOption(
+      'allowedHosts',
+      `entries must be origins with a scheme, such as 'https://api.example.com' or 'https://*.example.com', got ${JSON.stringify(pattern)}.`,
+    );
   }
-  const withScheme = ABSOLUTE_URL.test(pattern) ? pattern : `https://${pattern}`;
+  const withScheme = pattern.trim();
   const wildcard = /^[a-z][a-z\d+\-.]*:\/\/\*\./i.test(withScheme);
   let url: URL;
   try {
@@ -106,6 +109,12 @@ function parsePattern(pattern: unknown): Matcher {
   }
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw invalidOption('allowedHosts', `entry ${JSON.stringify(pattern)} must be an origin without a path.`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw invalidOption('allowedHosts', `entry ${JSON.stringify(`${url.protocol}//${url.host}`)} must not contain a user name or password.`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw invalidOption('allowedHosts', `entry ${JSON.stringify(pattern)} uses plain http, which is allowed only for loopback addresses, so it would never receive the token. Use https.`);
   }
   const host = wildcard ? url.hostname.slice('wildcard'.length) : url.hostname;
   return { protocol: url.protocol, host, wildcard, port: url.port };

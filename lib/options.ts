@@ -58,7 +58,7 @@ export interface VendastaAuthOptions {
    */
   allowedHosts?: readonly HostPattern[] | ((url: URL) => boolean);
   /**
-   * Where tokens are shared, for example between processes through Redis.
+   * Shared token storage, for example between processes through Redis.
    * @default a new `MemoryTokenStore`
    */
   store?: TokenStore;
@@ -69,9 +69,16 @@ export interface VendastaAuthOptions {
   logger?: Logger;
 }
 
-/** Raises a `TypeError` with a Node-style code that names the option. */
-export function invalidOption(name: string, message: string): TypeError {
-  return Object.assign(new TypeError(`Option \`${name}\` ${message}`), { code: 'ERR_INVALID_ARG_VALUE' });
+/** Maximum delay that Node's timers accept, in milliseconds. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Builds a `TypeError` with a Node-style code that names the option. */
+export function invalidOption(
+  name: string,
+  message: string,
+  code: 'ERR_INVALID_ARG_VALUE' | 'ERR_INVALID_ARG_TYPE' = 'ERR_INVALID_ARG_VALUE',
+): TypeError {
+  return Object.assign(new TypeError(`Option \`${name}\` ${message}`), { code });
 }
 
 /** Validates an optional number option and returns it or its default. */
@@ -83,8 +90,11 @@ export function numberOption(
 ): number {
   const value = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw invalidOption(name, `must be a number, got ${typeof value === 'number' ? 'NaN' : typeof value}.`);
+  if (typeof value !== 'number') {
+    throw invalidOption(name, `must be a number, got ${value === null ? 'null' : typeof value}.`, 'ERR_INVALID_ARG_TYPE');
+  }
+  if (!Number.isFinite(value)) {
+    throw invalidOption(name, `must be a finite number, got ${value}.`);
   }
   if (limits.integer === true && !Number.isInteger(value)) {
     throw invalidOption(name, `must be a whole number, got ${value}.`);
