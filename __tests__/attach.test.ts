@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 
 import axios, { type AxiosInstance } from 'axios';
@@ -140,6 +141,17 @@ describe('attachVendastaAuth', () => {
     }
   });
 
+  test('stream body 401 hides the token', async () => {
+    attach();
+    const token = await auth!.getAccessToken();
+    server.revokeAll();
+    const error = await instance.post('/api/items', Readable.from(['abc'])).catch((caught: unknown) => caught);
+    expect((error as { response?: { status: number } }).response?.status).toBe(401);
+    expect((error as { vendastaAuthNotRetried?: string }).vendastaAuthNotRetried).toBe('body-not-replayable');
+    expect(JSON.stringify(error)).not.toContain(token);
+    expect(inspect(error, { depth: 12 })).not.toContain(token);
+  });
+
   test('explicit Authorization is left alone', async () => {
     const api = await startServer((_request, response) => response.end('ok'));
     try {
@@ -230,6 +242,60 @@ describe('attachVendastaAuth', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  test('next caller after abort starts anew', async () => {
+    attach();
+    server.injectFaults({ hang: true });
+    const controller = new AbortController();
+    const aborted = instance.get('/api/a', { signal: controller.signal }).catch((caught: unknown) => caught);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    const next = instance.get('/api/b');
+    expect(axios.isCancel(await aborted)).toBe(true);
+    expect((await next).status).toBe(200);
+    expect(server.tokenRequests).toBe(2);
+  });
+
+  test('401 accepted by validateStatus is retried', async () => {
+    attach();
+    await instance.get('/api/warm');
+    server.revokeAll();
+    const response = await instance.get('/api/x', { validateStatus: () => true });
+    expect(response.status).toBe(200);
+    expect(server.tokenRequests).toBe(2);
+  });
+
+  test.each([['no'], [null], [true], [[]]])('vendastaAuth %p is a TypeError', async (value) => {
+    attach();
+    const error = await instance
+      .get('/api/x', { vendastaAuth: value as unknown as false })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toContain('`vendastaAuth`');
+    expect(server.tokenRequests).toBe(0);
+  });
+
+  test('vendastaAuth scopes of wrong type', async () => {
+    attach();
+    const error = await instance
+      .get('/api/x', { vendastaAuth: { scopes: 5 as unknown as string } })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toContain('`vendastaAuth.scopes`');
+  });
+
+  test('throwing allowedHosts function allows nothing', async () => {
+    attach({
+      allowedHosts: () => {
+        throw new Error('predicate failed');
+      },
+    });
+    const seen = record(auth!);
+    const error = await instance.get('/api/x').catch((caught: unknown) => caught);
+    expect((error as { response?: { status: number } }).response?.status).toBe(401);
+    expect(seen).toContainEqual(['request:skip', expect.objectContaining({ reason: 'host-not-allowed' })]);
+    expect(server.tokenRequests).toBe(0);
   });
 
   test('second attach is rejected', () => {

@@ -70,7 +70,8 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
   const context: InterceptorContext = { instance, source, hostPolicy, defaultKey: source.keyFor(scopes), emit };
 
   const requestId = instance.interceptors.request.use(createRequestInterceptor(context));
-  const responseId = instance.interceptors.response.use(undefined, createResponseInterceptor(context));
+  const responseInterceptor = createResponseInterceptor(context);
+  const responseId = instance.interceptors.response.use(responseInterceptor.onFulfilled, responseInterceptor.onRejected);
 
   let detached = false;
   const auth: VendastaAuth = {

@@ -64,7 +64,12 @@ export class HostPolicy {
 
     let allowed: boolean;
     if (this.#predicate !== undefined) {
-      allowed = this.#predicate(url) === true;
+      try {
+        allowed = this.#predicate(url) === true;
+      } catch {
+        // A predicate that throws allows nothing, so a bug in it cannot leak the token.
+        allowed = false;
+      }
     } else {
       const patterns = this.#patterns ?? [...DEFAULT_ALLOWED_HOSTS.map(parsePattern), ...baseUrlPattern(instanceBaseURL)];
       allowed = patterns.some((pattern) => matches(pattern, url));

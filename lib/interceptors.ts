@@ -2,6 +2,7 @@ import axios, {
   AxiosHeaders,
   type AxiosError,
   type AxiosInstance,
+  type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
 
@@ -69,7 +70,8 @@ export function createRequestInterceptor(context: InterceptorContext) {
 
   const keyFor = (scopes: VendastaAuthRequestOptions['scopes']): string => {
     if (scopes === undefined) return context.defaultKey;
-    const lookup = typeof scopes === 'string' ? scopes : scopes.join(' ');
+    if (typeof scopes !== 'string' && !Array.isArray(scopes)) return source.keyFor(normalizeScopes(scopes, 'vendastaAuth.scopes'));
+    const lookup = typeof scopes === 'string' ? scopes : scopes.join('\n');
     let key = keysByScopes.get(lookup);
     if (key === undefined) {
       key = source.keyFor(normalizeScopes(scopes, 'vendastaAuth.scopes'));
@@ -88,6 +90,12 @@ export function createRequestInterceptor(context: InterceptorContext) {
     const previous = config.vendastaAuthState instanceof AuthState ? config.vendastaAuthState : undefined;
 
     if (options === false) return skip(config, 'opt-out');
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw Object.assign(
+        new TypeError(`Request option \`vendastaAuth\` must be false or an object such as { scopes: ['profile'] }, got ${options === null ? 'null' : typeof options}.`),
+        { code: 'ERR_INVALID_ARG_TYPE' },
+      );
+    }
     if (previous === undefined && config.headers.has('Authorization')) {
       return skip(config, 'explicit-authorization');
     }
@@ -102,28 +110,47 @@ export function createRequestInterceptor(context: InterceptorContext) {
   };
 }
 
-/** Builds the response interceptor that retries a request once after a 401. */
+/**
+ * Builds the response interceptors that retry a request once after a 401: `onFulfilled` for a 401
+ * that the caller's `validateStatus` accepts, `onRejected` for the usual case.
+ */
 export function createResponseInterceptor(context: InterceptorContext) {
   const { instance, source, emit } = context;
 
-  return async function retryUnauthorized(error: unknown) {
-    if (!axios.isAxiosError(error) || error.config === undefined) throw error;
-    const config = error.config;
-    const state = config.vendastaAuthState;
-    if (!(state instanceof AuthState)) throw error;
-
-    // Retry once, and only when: the answer is a 401 to a request that this plugin authorized,
-    // the request was not already the retry, and its body can be sent again byte for byte.
-    if (error.response?.status !== 401 || state.retried) throw redact(error);
-    source.invalidate(state.key, state.entry, 'unauthorized');
-    if (!isReplayable(config.data)) {
-      Object.defineProperty(error, 'vendastaAuthNotRetried', { value: 'body-not-replayable' satisfies NotRetriedReason, enumerable: true });
-      throw redact(error);
-    }
-
+  // Retry once, and only when: the answer is a 401 to a request that this plugin authorized,
+  // the request was not already the retry, and its body can be sent again byte for byte.
+  const retry = (config: InternalAxiosRequestConfig, state: AuthState) => {
     config.vendastaAuthState = new AuthState(state.key, state.entry, true);
     emit('request:retry', { method: methodOf(config), url: urlOf(config) });
     return instance.request(config);
+  };
+
+  return {
+    onFulfilled: function retryAcceptedUnauthorized(response: AxiosResponse) {
+      if (response.status !== 401) return response;
+      const state = response.config.vendastaAuthState;
+      if (!(state instanceof AuthState) || state.retried) return response;
+      source.invalidate(state.key, state.entry, 'unauthorized');
+      return isReplayable(response.config.data) ? retry(response.config, state) : response;
+    },
+
+    onRejected: async function retryUnauthorized(error: unknown) {
+      if (!axios.isAxiosError(error) || error.config === undefined) throw error;
+      const config = error.config;
+      const state = config.vendastaAuthState;
+      if (!(state instanceof AuthState)) throw error;
+
+      if (error.response?.status !== 401 || state.retried) throw redact(error);
+      source.invalidate(state.key, state.entry, 'unauthorized');
+      if (!isReplayable(config.data)) {
+        Object.defineProperty(error, 'vendastaAuthNotRetried', {
+          value: 'body-not-replayable' satisfies NotRetriedReason,
+          enumerable: true,
+        });
+        throw redact(error);
+      }
+      return retry(config, state);
+    },
   };
 }
 
@@ -133,7 +160,7 @@ async function waitForToken(source: TokenSource, key: string, config: InternalAx
   } catch (error) {
     const signal = config.signal as AbortSignal | undefined;
     if (signal?.aborted === true && error === signal.reason) {
-      throw new axios.CanceledError(undefined, undefined, config);
+      throw new axios.CanceledError(undefined, config);
     }
     throw error;
   }
@@ -143,6 +170,10 @@ async function waitForToken(source: TokenSource, key: string, config: InternalAx
 function redact(error: AxiosError): AxiosError {
   const headers = error.config?.headers;
   if (headers instanceof AxiosHeaders && headers.has('Authorization')) headers.set('Authorization', REDACTED);
+  // A stream body was piped into the Node request, so it links to the raw headers too.
+  if (error.config !== undefined && !isReplayable(error.config.data)) {
+    Object.defineProperty(error.config, 'data', { enumerable: false });
+  }
   // The Node request object keeps the raw header text, token included.
   if ('request' in error) Object.defineProperty(error, 'request', { enumerable: false });
   if (error.response !== undefined && 'request' in error.response) {

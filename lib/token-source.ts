@@ -129,6 +129,8 @@ export class TokenSource {
     } finally {
       flight.waiters--;
       if (flight.waiters === 0 && !flight.settled && !flight.background) {
+        // Forget the flight first, so that a caller arriving in the same tick starts a new one.
+        if (this.#flights.get(key) === flight) this.#flights.delete(key);
         flight.controller.abort(new VendastaAuthError('ERR_ABORTED', 'Every caller waiting for this token gave up.'));
       }
     }
