@@ -16,7 +16,9 @@ export type VendastaAuthErrorCode =
   | 'ERR_OAUTH_ERROR'
   | 'ERR_ALREADY_ATTACHED'
   | 'ERR_DETACHED'
-  | 'ERR_ABORTED';
+  | 'ERR_ABORTED'
+  | 'ERR_STORE_TIMEOUT'
+  | 'ERR_STORE_UNAVAILABLE';
 
 /**
  * Base class of every error this library raises for a failed authentication step.

@@ -1,6 +1,7 @@
 import mittModule, { type Emitter } from 'mitt';
 
 import type { VendastaAuthError } from './errors.js';
+import type { StoreOperation } from './stores/store-guard.js';
 
 /** Reason a request went out without a token. */
 export type SkipReason =
@@ -34,8 +35,11 @@ export type VendastaAuthEvents = {
   'token:invalidate': { readonly scopes: readonly string[]; readonly reason: InvalidateReason };
   'request:retry': { readonly method: string; readonly url: string };
   'request:skip': { readonly method: string; readonly url: string; readonly reason: SkipReason };
-  /** A shared token store failed. The plugin goes on with its own cache. */
-  'store:error': { readonly operation: string; readonly error: Error };
+  /**
+   * A shared token store failed or timed out. The plugin goes on with its own cache. Reported at
+   * most once per operation per 30 s; `suppressed` counts the failures left out since the last one.
+   */
+  'store:error': { readonly operation: StoreOperation; readonly error: Error; readonly suppressed: number };
 };
 
 export type VendastaAuthEmitter = Emitter<VendastaAuthEvents>;

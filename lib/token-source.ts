@@ -5,6 +5,7 @@ import { TokenRequestError, VendastaAuthError } from './errors.js';
 import type { InvalidateReason, VendastaAuthEvents } from './events.js';
 import type { Log } from './logger.js';
 import { TokenSealer } from './seal.js';
+import { guardStore } from './stores/store-guard.js';
 import type { TokenStore } from './stores/types.js';
 import {
   createTokenHttpClient,
@@ -89,7 +90,8 @@ export class TokenSource {
   constructor(account: ServiceAccount, settings: TokenSourceSettings, store: TokenStore, emit: Emit, log: Log) {
     this.#account = account;
     this.#settings = settings;
-    this.#store = store;
+    // Bounded in time and reported, so a down or slow store only costs a fetch of our own.
+    this.#store = guardStore(store, emit, log);
     this.#sealer = new TokenSealer(account.privateKey);
     this.#emit = emit;
     this.#log = log;
