@@ -63,7 +63,7 @@ export class RedisTokenStore implements TokenStore {
 
     this.#ownsClient = typeof (client as Partial<RedisCommandClient>).sendCommand !== 'function';
     this.#client = this.#ownsClient
-      ? createOwnClient(client as RedisClientOptions)
+      ? createOwnClient(client as RedisClientOptions, this.#commandTimeoutMs)
       : Promise.resolve(client as RedisCommandClient);
     // A failed import surfaces on each command; this only prevents an unhandled rejection.
     this.#client.catch(() => {});
@@ -142,7 +142,11 @@ export class RedisTokenStore implements TokenStore {
 
 type ClosableClient = RedisCommandClient & { destroy?(): void; disconnect?(): Promise<void> };
 
-async function createOwnClient(options: RedisClientOptions): Promise<RedisCommandClient> {
+/**
+ * Creates and connects a node-redis client. Resolves once connected, or after `connectWaitMs` so
+ * that a worker starting while Redis is down does not wait for it.
+ */
+async function createOwnClient(options: RedisClientOptions, connectWaitMs: number): Promise<RedisCommandClient> {
   let createClient: typeof import('redis').createClient;
   try {
     ({ createClient } = await import('redis'));
@@ -158,7 +162,10 @@ async function createOwnClient(options: RedisClientOptions): Promise<RedisComman
   // Without a listener node-redis would throw connection errors; failed commands report them.
   client.on('error', () => {});
   // connect() keeps retrying while Redis is down, and commands fail fast until it is ready.
-  client.connect().catch(() => {});
+  const connected = client.connect().catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([connected, new Promise((resolve) => (timer = setTimeout(resolve, connectWaitMs)))]);
+  clearTimeout(timer);
   return client as unknown as RedisCommandClient;
 }
 
