@@ -122,7 +122,8 @@ function readSettings(options: Record<string, unknown>, account: ServiceAccount)
     refreshAheadMs: numberOption(options, 'refreshAheadSeconds', 300, { min: 0, max: 86_400 }) * 1000,
     timeoutMs,
     leaseMs: Math.min(timeoutMs, 30_000),
-    leaseWaitMs: Math.min(timeoutMs, 10_000),
+    // Half the deadline at most, so a waiter whose lease holder died still has time to fetch.
+    leaseWaitMs: Math.min(timeoutMs / 2, 10_000),
   };
 }
 

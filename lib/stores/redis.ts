@@ -35,6 +35,12 @@ export interface RedisTokenStoreOptions {
   commandTimeoutMs?: number;
 }
 
+/**
+ * Commands sent while the store's own client makes its first connection wait for it this long,
+ * so that a worker starting together with many others still finds the shared token.
+ */
+const FIRST_CONNECT_WAIT_MS = 2000;
+
 // Deletes KEYS[1] only while it still contains ARGV[1], atomically, so a late 401 or a late lease
 // release never deletes what another process wrote since.
 const COMPARE_AND_DELETE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -63,7 +69,7 @@ export class RedisTokenStore implements TokenStore {
 
     this.#ownsClient = typeof (client as Partial<RedisCommandClient>).sendCommand !== 'function';
     this.#client = this.#ownsClient
-      ? createOwnClient(client as RedisClientOptions, this.#commandTimeoutMs)
+      ? createOwnClient(client as RedisClientOptions)
       : Promise.resolve(client as RedisCommandClient);
     // A failed import surfaces on each command; this only prevents an unhandled rejection.
     this.#client.catch(() => {});
@@ -143,10 +149,10 @@ export class RedisTokenStore implements TokenStore {
 type ClosableClient = RedisCommandClient & { destroy?(): void; disconnect?(): Promise<void> };
 
 /**
- * Creates and connects a node-redis client. Resolves once connected, or after `connectWaitMs` so
- * that a worker starting while Redis is down does not wait for it.
+ * Creates and connects a node-redis client. Resolves once connected, or after
+ * `FIRST_CONNECT_WAIT_MS`, so that a worker starting while Redis is down does not wait for it.
  */
-async function createOwnClient(options: RedisClientOptions, connectWaitMs: number): Promise<RedisCommandClient> {
+async function createOwnClient(options: RedisClientOptions): Promise<RedisCommandClient> {
   let createClient: typeof import('redis').createClient;
   try {
     ({ createClient } = await import('redis'));
@@ -164,7 +170,7 @@ async function createOwnClient(options: RedisClientOptions, connectWaitMs: numbe
   // connect() keeps retrying while Redis is down, and commands fail fast until it is ready.
   const connected = client.connect().catch(() => {});
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([connected, new Promise((resolve) => (timer = setTimeout(resolve, connectWaitMs)))]);
+  await Promise.race([connected, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS)))]);
   clearTimeout(timer);
   return client as unknown as RedisCommandClient;
 }
