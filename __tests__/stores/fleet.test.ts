@@ -110,7 +110,7 @@ describe('fleet of worker processes', () => {
 
     expect(sum(lines, (line) => line.failed)).toBe(0);
     expect(sum(lines, (line) => line.ok)).toBe(300);
-    // Each worker fetched on its own while Redis was down, and said so.
+    // Each worker fetched on its own while Redis was down, and reported a store error.
     expect(tokenServer.tokenRequests).toBe(1 + 6);
     for (const line of lines) expect(line.events.storeErrors.get).toBeGreaterThanOrEqual(1);
   });

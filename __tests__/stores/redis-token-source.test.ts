@@ -166,7 +166,7 @@ describe('token source with RedisTokenStore', () => {
     });
     const freshValue = [...(await storedValues()).values()][0];
 
-    // The second worker still sends the revoked token: its 401 must not delete the fresh one.
+    // The second worker still sends the revoked token, and its 401 must not delete the fresh one.
     expect(await requestAll(second, 1)).toEqual([200]);
     expect(tokenServer.tokenRequests).toBe(2);
     expect([...(await storedValues()).values()]).toEqual([freshValue]);
@@ -192,7 +192,7 @@ describe('token source with RedisTokenStore', () => {
     expect(warm.storeErrors.map((event) => event.operation)).toContain('get');
     expect(warm.storeErrors.every((event) => event.error instanceof Error)).toBe(true);
     expect(cold.storeErrors.map((event) => event.operation)).toContain('get');
-    expect(warm.warnings).toContain('Token store call failed; going on with the local cache.');
+    expect(warm.warnings).toContain('Token store call failed, so the plugin goes on with its local cache.');
     await redisServer.restart();
   });
 
@@ -218,7 +218,7 @@ describe('token source with RedisTokenStore', () => {
     await worker.auth.getAccessToken();
     await redisServer.restart();
 
-    // The client reconnects by itself; until then each fetch is this worker's own.
+    // The client reconnects by itself, and until then this worker fetches on its own.
     await waitUntil(async () => {
       worker.auth.invalidate();
       await worker.auth.getAccessToken();

@@ -30,7 +30,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** The README's ioredis adapter. */
+/** Wraps an ioredis client as the README shows. */
 function ioredisClient(redis: Redis): RedisCommandClient {
   return {
     sendCommand: ([command, ...args]) => redis.call(command!, args),
@@ -143,7 +143,7 @@ describe('RedisTokenStore', () => {
     server.resume();
     expect(failure).toBeInstanceOf(VendastaAuthError);
     expect((failure as VendastaAuthError).code).toBe('ERR_STORE_TIMEOUT');
-    expect((failure as Error).message).toMatch(/within 200 ms/);
+    expect((failure as Error).message).toMatch(/timed out after 200 ms/);
   });
 
   test('releases a lease whose reply came too late', async () => {
@@ -155,7 +155,7 @@ describe('RedisTokenStore', () => {
     const failure = await store.acquireLease('k', 60_000).catch((error: unknown) => error);
     expect((failure as VendastaAuthError).code).toBe('ERR_STORE_TIMEOUT');
     server.resume();
-    // The SET NX still runs once the server wakes up; the store then deletes the orphan lease.
+    // The SET NX still runs once the server wakes up, and the store then deletes the orphan lease.
     await waitUntil(async () => (await inspector.exists('k:lease')) === 0);
     expect(await store.acquireLease('k', 60_000)).toBeDefined();
   });

@@ -78,7 +78,7 @@ describe('guardStore', () => {
     expect(failure).toBeInstanceOf(VendastaAuthError);
     expect((failure as VendastaAuthError).code).toBe('ERR_STORE_TIMEOUT');
     expect((failure as Error).message).toBe(
-      'Token store call `get` did not settle within 50 ms; the plugin goes on without the store.',
+      'Token store call `get` timed out after 50 ms. The plugin goes on without the store.',
     );
     expect(seen.events).toHaveLength(1);
   });

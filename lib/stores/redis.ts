@@ -8,7 +8,7 @@ import type { TokenStore } from './types.js';
 
 /**
  * The part of a Redis client that the store uses. A node-redis client (`createClient()` of the
- * `redis` package, v4 or later) fits as it is; other clients fit through a small adapter.
+ * `redis` package, v4 to v6) fits as it is, and other clients fit through a small adapter.
  */
 export interface RedisCommandClient {
   /** Sends one command, such as `['GET', key]`, and returns Redis's reply. */
@@ -71,7 +71,7 @@ export class RedisTokenStore implements TokenStore {
     this.#client = this.#ownsClient
       ? createOwnClient(client as RedisClientOptions)
       : Promise.resolve(client as RedisCommandClient);
-    // A failed import surfaces on each command; this only prevents an unhandled rejection.
+    // Each command reports a failed import, so this catch only prevents an unhandled rejection.
     this.#client.catch(() => {});
   }
 
@@ -121,7 +121,7 @@ export class RedisTokenStore implements TokenStore {
     if (client.isReady === false) {
       throw new VendastaAuthError(
         'ERR_STORE_UNAVAILABLE',
-        'The Redis client is not connected (it reconnects by itself); the plugin goes on without the store.',
+        'The Redis client is not connected, so the store is skipped until the client reconnects.',
       );
     }
 
@@ -133,7 +133,7 @@ export class RedisTokenStore implements TokenStore {
         reject(
           new VendastaAuthError(
             'ERR_STORE_TIMEOUT',
-            `Redis did not reply to ${args[0]} within ${this.#commandTimeoutMs} ms. Check the Redis server, or raise \`commandTimeoutMs\`.`,
+            `Redis command ${args[0]} timed out after ${this.#commandTimeoutMs} ms. Check the Redis server, or raise \`commandTimeoutMs\`.`,
           ),
         );
       }, this.#commandTimeoutMs);

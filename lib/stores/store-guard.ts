@@ -36,7 +36,7 @@ export function guardStore(
     set: (key, value, ttlMs) => call('set', () => store.set(key, value, ttlMs)),
     delete: (key, expectedValue) => call('delete', () => store.delete(key, expectedValue)),
   };
-  // Only stores that coordinate fetches have leases; the token source checks for the methods.
+  // Only stores that coordinate fetches have leases, and the token source checks for the methods.
   if (store.acquireLease !== undefined) {
     guarded.acquireLease = (key, ttlMs) => call('acquireLease', () => store.acquireLease!(key, ttlMs));
   }
@@ -75,7 +75,7 @@ export class StoreErrorReporter {
     this.#log(
       'warn',
       { operation, error: error.message, code: (error as { code?: unknown }).code, suppressed },
-      'Token store call failed; going on with the local cache.',
+      'Token store call failed, so the plugin goes on with its local cache.',
     );
     return error;
   }
@@ -87,7 +87,7 @@ function withTimeout<T>(operation: StoreOperation, run: () => Promise<T>, timeou
       reject(
         new VendastaAuthError(
           'ERR_STORE_TIMEOUT',
-          `Token store call \`${operation}\` did not settle within ${timeoutMs} ms; the plugin goes on without the store.`,
+          `Token store call \`${operation}\` timed out after ${timeoutMs} ms. The plugin goes on without the store.`,
         ),
       );
     }, timeoutMs);
