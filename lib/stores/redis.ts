@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { RedisClientOptions } from 'redis';
 
 import { VendastaAuthError } from '../errors.js';
-import { invalidOption, numberOption } from '../options.js';
+import { invalidOption, MAX_TIMER_MS, numberOption } from '../options.js';
 import type { TokenStore } from './types.js';
 
 /**
@@ -62,10 +62,10 @@ export class RedisTokenStore implements TokenStore {
 
   constructor(client: RedisCommandClient | RedisClientOptions = {}, options: RedisTokenStoreOptions = {}) {
     if (typeof client !== 'object' || client === null) {
-      throw invalidOption('client', 'must be a node-redis client or the options of createClient().');
+      throw invalidOption('client', 'must be a node-redis client or the options of createClient().', 'ERR_INVALID_ARG_TYPE');
     }
     this.#keyPrefix = readKeyPrefix(options.keyPrefix);
-    this.#commandTimeoutMs = numberOption({ ...options }, 'commandTimeoutMs', 500, { min: 1 });
+    this.#commandTimeoutMs = numberOption({ ...options }, 'commandTimeoutMs', 500, { min: 1, max: MAX_TIMER_MS });
 
     this.#ownsClient = typeof (client as Partial<RedisCommandClient>).sendCommand !== 'function';
     this.#client = this.#ownsClient
@@ -178,7 +178,7 @@ async function createOwnClient(options: RedisClientOptions): Promise<RedisComman
 function readKeyPrefix(keyPrefix: unknown): string {
   if (keyPrefix === undefined) return '';
   if (typeof keyPrefix !== 'string') {
-    throw invalidOption('keyPrefix', `must be a string such as 'myapp:', got ${typeof keyPrefix}.`);
+    throw invalidOption('keyPrefix', `must be a string such as 'myapp:', got ${typeof keyPrefix}.`, 'ERR_INVALID_ARG_TYPE');
   }
   return keyPrefix;
 }
