@@ -14,6 +14,8 @@ export interface AssertionOptions {
   lifetimeSeconds: number;
   /** The current time in milliseconds, read once so that `iat` and `exp` agree. */
   nowMs: number;
+  /** `aud` claim in place of the credentials' `assertionPayloadData.aud`. */
+  audience?: string | undefined;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function signAssertion(account: ServiceAccount, options: AssertionO
     .setProtectedHeader({ alg: account.algorithm, kid: account.keyId, typ: 'JWT' })
     .setIssuer(account.issuer)
     .setSubject(account.subject)
-    .setAudience(account.audience)
+    .setAudience(options.audience ?? account.audience)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + lifetime)
     .setJti(randomUUID())

@@ -1,12 +1,13 @@
 import type { AxiosInstance } from 'axios';
 
-import { loadServiceAccount, validateTokenUri, type ServiceAccount } from './credentials.js';
+import type { CredentialsInput, ServiceAccount } from './credentials.js';
+import { CredentialsLoader } from './credentials-reload.js';
 import { VendastaAuthError } from './errors.js';
 import { createEmitter, emitSafely, type VendastaAuthEmitter } from './events.js';
 import { HostPolicy } from './host-policy.js';
 import { createRequestInterceptor, createResponseInterceptor, type InterceptorContext } from './interceptors.js';
 import { createLog } from './logger.js';
-import { invalidOption, MAX_TIMER_MS, numberOption, type VendastaAuthOptions } from './options.js';
+import { enumOption, invalidOption, MAX_TIMER_MS, numberOption, type VendastaAuthOptions } from './options.js';
 import { normalizeScopes } from './scopes.js';
 import { MemoryTokenStore } from './stores/memory.js';
 import type { RetryOptions } from './token-endpoint.js';
@@ -22,6 +23,15 @@ export interface VendastaAuth {
   getAccessToken(scopes?: string | readonly string[]): Promise<string>;
   /** Drops every cached token, so the next request fetches a new one. */
   invalidate(): void;
+  /**
+   * Loads the credentials again (from `credentials` if given, else from the original file or
+   * input), validates them, signs with the new key from now on and drops every cached token.
+   * Returns the new service account. On invalid credentials it throws and keeps the current key.
+   *
+   * @throws {CredentialsError} for missing or invalid credentials.
+   * @throws {VendastaAuthError} `ERR_DETACHED` after `detach()`.
+   */
+  reload(credentials?: CredentialsInput): ServiceAccount;
   /** Ejects both interceptors, aborts token fetches and removes every event listener. */
   detach(): void;
 }
@@ -55,19 +65,21 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
   }
 
   const scopes = normalizeScopes(options.scopes, 'scopes');
-  const account = withTokenUri(loadServiceAccount(options.credentials), options.tokenUri);
+  const log = createLog(options.logger);
+  const credentials = new CredentialsLoader(options.credentials, options.tokenUri, log);
+  const account = credentials.load();
   const settings = readSettings(options as unknown as Record<string, unknown>, account);
+  settings.reloadAccount = () => credentials.reloadChangedFile(source.account);
   const hostPolicy = new HostPolicy(options.allowedHosts);
   const store = options.store ?? new MemoryTokenStore();
 
   const events = createEmitter();
-  const log = createLog(options.logger);
   const emit: Emit = (type, payload) =>
     emitSafely(events, type, payload, (error, event) =>
       log('warn', { event, error: error instanceof Error ? error.message : String(error) }, 'An event listener threw; the request goes on.'),
     );
   const source = new TokenSource(account, settings, store, emit, log);
-  const context: InterceptorContext = { instance, source, hostPolicy, defaultKey: source.keyFor(scopes), emit };
+  const context: InterceptorContext = { instance, source, hostPolicy, defaultScopes: scopes, emit };
 
   const requestId = instance.interceptors.request.use(createRequestInterceptor(context));
   const responseInterceptor = createResponseInterceptor(context);
@@ -76,13 +88,24 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
   let detached = false;
   const auth: VendastaAuth = {
     events,
-    serviceAccount: account,
+    get serviceAccount() {
+      return source.account;
+    },
     async getAccessToken(requested) {
-      const key = requested === undefined ? context.defaultKey : source.keyFor(normalizeScopes(requested));
+      const key = source.keyFor(requested === undefined ? scopes : normalizeScopes(requested));
       return (await source.getToken(key)).accessToken;
     },
     invalidate() {
       source.invalidateAll('manual');
+    },
+    reload(input) {
+      if (detached) {
+        throw new VendastaAuthError('ERR_DETACHED', 'The auth plugin was detached: attach it again before reloading credentials.');
+      }
+      const next = credentials.load(input);
+      source.replaceAccount(next);
+      log('info', { keyId: next.keyId, keyFingerprint: next.keyFingerprint }, 'Reloaded the credentials.');
+      return next;
     },
     detach() {
       if (detached) return;
@@ -98,22 +121,13 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
   return auth;
 }
 
-function withTokenUri(account: ServiceAccount, tokenUri: unknown): ServiceAccount {
-  if (tokenUri === undefined) return account;
-  if (typeof tokenUri !== 'string') throw invalidOption('tokenUri', 'must be a URL string.', 'ERR_INVALID_ARG_TYPE');
-  try {
-    validateTokenUri(tokenUri, '`tokenUri` option');
-  } catch (error) {
-    throw invalidOption('tokenUri', (error as Error).message.replace(/^The `tokenUri` option /, ''));
-  }
-  return account.withTokenUri(tokenUri);
-}
-
 function readSettings(options: Record<string, unknown>, account: ServiceAccount): TokenSourceSettings {
   const timeoutMs = numberOption(options, 'timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS, integer: true });
   return {
     endpoint: {
       tokenUri: account.tokenUri,
+      grant: enumOption(options, 'grant', ['jwt-bearer', 'client_credentials'], 'jwt-bearer'),
+      audience: optionalString(options, 'audience'),
       assertionLifetimeSeconds: numberOption(options, 'assertionLifetimeSeconds', 300, { min: 30, max: 600, integer: true }),
       attemptTimeoutMs: numberOption(options, 'attemptTimeoutMs', 10_000, { min: 1, max: MAX_TIMER_MS, integer: true }),
       retry: readRetry(options.retry),
@@ -125,6 +139,13 @@ function readSettings(options: Record<string, unknown>, account: ServiceAccount)
     // Half the deadline at most, so a waiter whose lease holder died still has time to fetch.
     leaseWaitMs: Math.min(timeoutMs / 2, 10_000),
   };
+}
+
+function optionalString(options: Record<string, unknown>, name: string): string | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw invalidOption(name, `must be a non-empty string, got ${JSON.stringify(value)}.`);
+  return value;
 }
 
 function readRetry(retry: unknown): Required<RetryOptions> {

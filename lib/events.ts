@@ -10,8 +10,11 @@ export type SkipReason =
   | 'insecure-protocol'
   | 'explicit-authorization';
 
-/** Reason a cached token was dropped. */
-export type InvalidateReason = 'unauthorized' | 'manual';
+/**
+ * Reason a cached token was dropped: a 401 answer, `auth.invalidate()`, or new credentials from
+ * `auth.reload()` or from re-reading the credentials file.
+ */
+export type InvalidateReason = 'unauthorized' | 'manual' | 'reload';
 
 /**
  * The typed event map of `auth.events`. No payload contains a private key, an assertion or an

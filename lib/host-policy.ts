@@ -80,6 +80,13 @@ export class HostPolicy {
   }
 }
 
+/** Returns the origin, such as `https://api.example.com`, that a request goes to, or undefined. */
+export function requestOrigin(url: string | undefined, baseURL: string | undefined): string | undefined {
+  const origin = resolveOrigin(url, baseURL);
+  if (origin === undefined || !URL.canParse(origin)) return undefined;
+  return new URL(origin).origin;
+}
+
 function resolveOrigin(url: string | undefined, baseURL: string | undefined): string | undefined {
   const full = url !== undefined && ABSOLUTE_URL.test(url) ? url : baseURL;
   if (full === undefined) return undefined;

@@ -1,13 +1,14 @@
 import axios, {
+  AxiosError,
   AxiosHeaders,
-  type AxiosError,
   type AxiosInstance,
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
 
 import type { SkipReason } from './events.js';
-import type { HostPolicy } from './host-policy.js';
+import { requestOrigin, type HostPolicy } from './host-policy.js';
+import { guardRedirects } from './redirect-guard.js';
 import { normalizeScopes } from './scopes.js';
 import type { CachedToken, Emit, TokenSource } from './token-source.js';
 
@@ -23,6 +24,14 @@ declare module 'axios' {
     vendastaAuth?: false | VendastaAuthRequestOptions;
     /** Set by vendasta-axios-auth on requests it authorized. Not for callers. */
     vendastaAuthState?: AuthState;
+  }
+
+  interface AxiosError {
+    /**
+     * Set on a 401 error that vendasta-axios-auth handed back without its one retry, naming why.
+     * Absent when the request was retried or the plugin did not authorize it.
+     */
+    vendastaAuthNotRetried?: NotRetriedReason;
   }
 }
 
@@ -50,34 +59,40 @@ export class AuthState {
   }
 }
 
-/** Why a 401 answer was handed back without the one retry. */
+/**
+ * Why a 401 answer was handed back without the one retry: `'body-not-replayable'` means the
+ * request body was a stream or another one-shot body that cannot be sent a second time.
+ */
 export type NotRetriedReason = 'body-not-replayable';
 
 export interface InterceptorContext {
   readonly instance: AxiosInstance;
   readonly source: TokenSource;
   readonly hostPolicy: HostPolicy;
-  readonly defaultKey: string;
+  /** The normalised default scopes. Keys are derived per request, because `reload()` may change them. */
+  readonly defaultScopes: readonly string[];
   readonly emit: Emit;
 }
 
 const REDACTED = 'Bearer [REDACTED]';
+const MAX_CACHED_SCOPE_SETS = 1000;
 
 /** Builds the request interceptor that adds `Authorization: Bearer <token>`. */
 export function createRequestInterceptor(context: InterceptorContext) {
   const { instance, source, hostPolicy, emit } = context;
-  const keysByScopes = new Map<string, string>();
+  const normalized = new Map<string, readonly string[]>();
 
   const keyFor = (scopes: VendastaAuthRequestOptions['scopes']): string => {
-    if (scopes === undefined) return context.defaultKey;
+    if (scopes === undefined) return source.keyFor(context.defaultScopes);
     if (typeof scopes !== 'string' && !Array.isArray(scopes)) return source.keyFor(normalizeScopes(scopes, 'vendastaAuth.scopes'));
     const lookup = typeof scopes === 'string' ? scopes : scopes.join('\n');
-    let key = keysByScopes.get(lookup);
-    if (key === undefined) {
-      key = source.keyFor(normalizeScopes(scopes, 'vendastaAuth.scopes'));
-      keysByScopes.set(lookup, key);
+    let found = normalized.get(lookup);
+    if (found === undefined) {
+      found = normalizeScopes(scopes, 'vendastaAuth.scopes');
+      if (normalized.size >= MAX_CACHED_SCOPE_SETS) normalized.clear();
+      normalized.set(lookup, found);
     }
-    return key;
+    return source.keyFor(found);
   };
 
   const skip = (config: InternalAxiosRequestConfig, reason: SkipReason) => {
@@ -106,6 +121,8 @@ export function createRequestInterceptor(context: InterceptorContext) {
     const entry = source.peek(key) ?? (await waitForToken(source, key, config));
     config.headers.set('Authorization', `Bearer ${entry.accessToken}`);
     config.vendastaAuthState = new AuthState(key, entry, previous?.retried ?? false);
+    const origin = requestOrigin(config.url, config.baseURL);
+    if (origin !== undefined) config.beforeRedirect = guardRedirects(origin, config.beforeRedirect);
     return config;
   };
 }
@@ -143,10 +160,7 @@ export function createResponseInterceptor(context: InterceptorContext) {
       if (error.response?.status !== 401 || state.retried) throw redact(error);
       source.invalidate(state.key, state.entry, 'unauthorized');
       if (!isReplayable(config.data)) {
-        Object.defineProperty(error, 'vendastaAuthNotRetried', {
-          value: 'body-not-replayable' satisfies NotRetriedReason,
-          enumerable: true,
-        });
+        error.vendastaAuthNotRetried = 'body-not-replayable';
         throw redact(error);
       }
       return retry(config, state);
@@ -154,16 +168,57 @@ export function createResponseInterceptor(context: InterceptorContext) {
   };
 }
 
+/**
+ * Waits for a token on behalf of one request. The request's `signal` and `timeout` end only this
+ * wait, as axios' own cancellation and timeout would, and the shared fetch goes on for others.
+ */
 async function waitForToken(source: TokenSource, key: string, config: InternalAxiosRequestConfig): Promise<CachedToken> {
+  const callerSignal = config.signal as AbortSignal | undefined;
+  const timeoutMs = typeof config.timeout === 'number' && config.timeout > 0 ? config.timeout : 0;
+  const waitSignal = linkSignals(callerSignal, timeoutMs);
+
   try {
-    return await source.getToken(key, config.signal as AbortSignal | undefined);
+    return await source.getToken(key, waitSignal.signal);
   } catch (error) {
-    const signal = config.signal as AbortSignal | undefined;
-    if (signal?.aborted === true && error === signal.reason) {
-      throw new axios.CanceledError(undefined, config);
-    }
+    if (callerSignal?.aborted === true) throw new axios.CanceledError(undefined, config);
+    if (waitSignal.timedOut()) throw timeoutError(config, timeoutMs);
     throw error;
+  } finally {
+    waitSignal.dispose();
   }
+}
+
+/** Combines the caller's signal with a timer of `timeoutMs` (0 for none) into one signal. */
+function linkSignals(callerSignal: AbortSignal | undefined, timeoutMs: number) {
+  if (timeoutMs === 0) return { signal: callerSignal, timedOut: () => false, dispose: () => {} };
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted === true) onAbort();
+  callerSignal?.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error('timeout'));
+  }, timeoutMs);
+  // The token fetch keeps the process alive while someone waits for it; this timer need not.
+  timer.unref();
+
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** The error axios itself raises when a request passes its `timeout`. */
+function timeoutError(config: InternalAxiosRequestConfig, timeoutMs: number): AxiosError {
+  const clarify = config.transitional?.clarifyTimeoutError === true;
+  const message = config.timeoutErrorMessage ?? `timeout of ${timeoutMs}ms exceeded while waiting for an access token`;
+  return new AxiosError(message, clarify ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED, config);
 }
 
 /** Masks the token in an error that reaches the caller, and hides the raw request objects. */

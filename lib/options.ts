@@ -1,7 +1,7 @@
 import type { CredentialsInput } from './credentials.js';
 import type { Logger } from './logger.js';
 import type { TokenStore } from './stores/types.js';
-import type { RetryOptions } from './token-endpoint.js';
+import type { GrantType, RetryOptions } from './token-endpoint.js';
 
 /** A URL matcher: an origin such as `https://api.example.com`, with `*.` allowed in the host. */
 export type HostPattern = string;
@@ -32,6 +32,18 @@ export interface VendastaAuthOptions {
    * @default 300
    */
   refreshAheadSeconds?: number;
+  /**
+   * How the signed assertion is exchanged for a token. `'client_credentials'` sends it as
+   * `client_assertion` of a client-credentials grant, for standard OAuth 2.0 servers.
+   * @default 'jwt-bearer'
+   */
+  grant?: GrantType;
+  /**
+   * `aud` claim of the assertion, in place of the credentials' `assertionPayloadData.aud`. Standard
+   * servers expect their issuer identifier or token endpoint URL here.
+   * @default the credentials' `assertionPayloadData.aud`
+   */
+  audience?: string;
   /**
    * Seconds between `iat` and `exp` of each assertion, at most 600.
    * @default 300
@@ -67,6 +79,16 @@ export interface VendastaAuthOptions {
    * @default undefined
    */
   logger?: Logger;
+}
+
+/** Validates an optional option whose value must be one of `allowed`, and returns it or its default. */
+export function enumOption<T extends string>(options: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw invalidOption(name, `must be one of ${allowed.map((item) => `'${item}'`).join(', ')}, got ${JSON.stringify(value)}.`);
+  }
+  return value as T;
 }
 
 /** Maximum delay that Node's timers accept, in milliseconds. */

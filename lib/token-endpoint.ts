@@ -6,6 +6,15 @@ import type { ServiceAccount } from './credentials.js';
 import { codeForOAuthError, TokenRequestError } from './errors.js';
 
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** `client_assertion_type` of a client that authenticates with a signed JWT (RFC 7523 section 2.2). */
+export const JWT_BEARER_CLIENT_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * How the assertion is exchanged for a token: `'jwt-bearer'` sends it as the grant (RFC 7523
+ * section 2.1), as Vendasta expects; `'client_credentials'` sends it as client authentication of
+ * a client-credentials grant (RFC 6749 section 4.4 with RFC 7523 section 2.2).
+ */
+export type GrantType = 'jwt-bearer' | 'client_credentials';
 
 /** Lifetime assumed for a token whose response has no usable `expires_in` and no JWT `exp`. */
 export const FALLBACK_TOKEN_LIFETIME_SECONDS = 300;
@@ -27,6 +36,9 @@ export interface RetryOptions {
 
 export interface TokenEndpointSettings {
   tokenUri: string;
+  grant: GrantType;
+  /** `aud` claim of the assertion in place of the credentials' `assertionPayloadData.aud`. */
+  audience: string | undefined;
   assertionLifetimeSeconds: number;
   /** Deadline of one HTTP attempt, in milliseconds. */
   attemptTimeoutMs: number;
@@ -117,8 +129,9 @@ async function exchangeAssertion(
     scopes,
     lifetimeSeconds: settings.assertionLifetimeSeconds,
     nowMs: Date.now(),
+    audience: settings.audience,
   });
-  const body = new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString();
+  const body = tokenRequestBody(settings.grant, assertion, scopes);
 
   let response: AxiosResponse<string>;
   try {
@@ -136,6 +149,17 @@ async function exchangeAssertion(
     return parseTokenResponse(response, requestedAt, settings.tokenUri);
   }
   throw errorFromResponse(response, settings.tokenUri);
+}
+
+/** Builds the form body of a token request for `grant`. */
+export function tokenRequestBody(grant: GrantType, assertion: string, scopes: readonly string[]): string {
+  if (grant === 'jwt-bearer') return new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString();
+  return new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_assertion_type: JWT_BEARER_CLIENT_ASSERTION,
+    client_assertion: assertion,
+    scope: scopes.join(' '),
+  }).toString();
 }
 
 /** Returns whether a failed attempt may succeed if repeated. */

@@ -7,6 +7,7 @@ import type { Log } from './logger.js';
 import { TokenSealer } from './seal.js';
 import { guardStore } from './stores/store-guard.js';
 import type { TokenStore } from './stores/types.js';
+import { nextRefreshAfterFailure, scheduleRefresh } from './token-schedule.js';
 import {
   createTokenHttpClient,
   requestAccessToken,
@@ -26,6 +27,11 @@ export interface TokenSourceSettings {
   leaseMs: number;
   /** How long a process waits for another process's fetch to show up in the store. */
   leaseWaitMs: number;
+  /**
+   * Called once per fetch that the token endpoint rejected with invalid_client or invalid_grant.
+   * Returns a replacement service account (re-read from its file) or undefined to keep the error.
+   */
+  reloadAccount?: () => ServiceAccount | undefined;
 }
 
 export type Emit = <Key extends keyof VendastaAuthEvents>(type: Key, payload: VendastaAuthEvents[Key]) => void;
@@ -63,22 +69,15 @@ interface Flight {
   settled: boolean;
 }
 
-/** Largest share of a token's lifetime that the expiry margin may take. */
-const MAX_MARGIN_SHARE = 0.25;
-/** Largest share of a token's lifetime that the refresh-ahead window may take. */
-const MAX_REFRESH_AHEAD_SHARE = 0.5;
-/** Part of the refresh-ahead window that is randomised, so a fleet does not refresh in lockstep. */
-const REFRESH_JITTER_SHARE = 0.25;
-
 /**
  * Hands out access tokens per scope set: from the cache while they are fresh, else from one shared
  * fetch per scope set, with refresh ahead of expiry.
  */
 export class TokenSource {
-  readonly #account: ServiceAccount;
-  readonly #settings: TokenSourceSettings;
+  #account: ServiceAccount;
+  #settings: TokenSourceSettings;
   readonly #store: TokenStore;
-  readonly #sealer: TokenSealer;
+  #sealer: TokenSealer;
   readonly #emit: Emit;
   readonly #log: Log;
   readonly #http = createTokenHttpClient();
@@ -138,6 +137,23 @@ export class TokenSource {
     }
   }
 
+  /** The service account whose key signs assertions. */
+  get account(): ServiceAccount {
+    return this.#account;
+  }
+
+  /**
+   * Signs with `account` from now on and drops every cached token. Fetches in flight finish with
+   * the old key. Their tokens still go to the requests waiting for them, but not into the cache.
+   */
+  replaceAccount(account: ServiceAccount): void {
+    this.#account = account;
+    this.#sealer = new TokenSealer(account.privateKey);
+    this.#settings = { ...this.#settings, endpoint: { ...this.#settings.endpoint, tokenUri: account.tokenUri } };
+    this.invalidateAll('reload');
+    this.#flights.clear();
+  }
+
   /**
    * Drops the token of `key` if `entry` is still the cached one, so the next request fetches anew.
    * Returns whether it dropped anything.
@@ -181,9 +197,7 @@ export class TokenSource {
     flight.promise.catch(() => {
       // The valid token keeps serving. Back off before the next attempt, within the time left.
       entry.refreshFailures++;
-      const now = Date.now();
-      const backoff = Math.min(1000 * 2 ** entry.refreshFailures, Math.max(0, (entry.staleAt - now) / 2));
-      entry.refreshAt = now + backoff;
+      entry.refreshAt = nextRefreshAfterFailure(entry.refreshFailures, Date.now(), entry.staleAt);
     });
   }
 
@@ -228,12 +242,11 @@ export class TokenSource {
     }
 
     const started = performance.now();
+    const account = this.#account;
     try {
-      const { token, attempts } = await requestAccessToken(
-        this.#http,
-        this.#account,
+      const { token, attempts, usedAccount } = await this.#requestWithReload(
+        account,
         scopes,
-        this.#settings.endpoint,
         {
           onAttempt: (attempt) => this.#emit('token:request', { scopes, attempt }),
           onFailedAttempt: (error, attempt, willRetry) =>
@@ -242,11 +255,14 @@ export class TokenSource {
         signal,
         background,
       );
-      const entry = this.#remember(key, { token, storedValue: this.#sealer.seal(key, serialize(token)) });
+      // After a reload the token belongs under the new key's cache key.
+      const cacheKey = usedAccount === account ? key : this.keyFor(scopes);
+      const storedValue = this.#sealer.seal(cacheKey, serialize(token));
+      const entry = this.#remember(cacheKey, { token, storedValue }, usedAccount);
       const durationMs = Math.round(performance.now() - started);
       this.#emit('token:success', { scopes, expiresAt: token.expiresAt, durationMs, attempts });
       this.#log('info', { scopes, attempts, durationMs, expiresAt: token.expiresAt }, 'Fetched an access token.');
-      this.#storeSet(storeKey, entry);
+      this.#storeSet(this.#storeKey(cacheKey), entry);
       return entry;
     } catch (error) {
       const failure = signal.aborted && signal.reason instanceof VendastaAuthError ? signal.reason : error;
@@ -257,16 +273,37 @@ export class TokenSource {
     }
   }
 
-  #remember(key: string, found: { token: AccessToken; storedValue: string }): CachedToken {
+  #remember(
+    key: string,
+    found: { token: AccessToken; storedValue: string },
+    account: ServiceAccount = this.#account,
+  ): CachedToken {
     const { token } = found;
-    const lifetimeMs = Math.max(0, token.expiresAt - Date.now());
-    const margin = Math.min(this.#settings.expiryMarginMs, lifetimeMs * MAX_MARGIN_SHARE);
-    const ahead = Math.min(this.#settings.refreshAheadMs, lifetimeMs * MAX_REFRESH_AHEAD_SHARE);
-    const staleAt = token.expiresAt - margin;
-    const refreshAt = staleAt - ahead * (1 - REFRESH_JITTER_SHARE * Math.random());
+    const { staleAt, refreshAt } = scheduleRefresh(token.expiresAt, Date.now(), this.#settings);
     const entry = new CachedToken(token.accessToken, token.expiresAt, staleAt, refreshAt, found.storedValue);
-    if (!this.#closed) this.#cache.set(key, entry);
+    // A token fetched with a key that reload() has since replaced serves its waiters only.
+    if (!this.#closed && account === this.#account) this.#cache.set(key, entry);
     return entry;
+  }
+
+  /**
+   * Requests a token and, when the endpoint rejects the credentials (invalid_client or
+   * invalid_grant), re-reads them once through `reloadAccount` and tries again with the new key.
+   */
+  async #requestWithReload(account: ServiceAccount, scopes: readonly string[], ...rest: RequestTail) {
+    try {
+      const result = await requestAccessToken(this.#http, account, scopes, this.#settings.endpoint, ...rest);
+      return { ...result, usedAccount: account };
+    } catch (error) {
+      if (!isCredentialsRejection(error) || account !== this.#account) throw error;
+      const replacement = this.#settings.reloadAccount?.();
+      if (replacement === undefined) throw error;
+
+      this.#log('warn', { keyId: replacement.keyId, source: replacement.source }, 'The token endpoint rejected the credentials. Re-read them from their file and trying again with the new key.');
+      this.replaceAccount(replacement);
+      const result = await requestAccessToken(this.#http, replacement, scopes, this.#settings.endpoint, ...rest);
+      return { ...result, usedAccount: replacement };
+    }
   }
 
   #timeoutError(key: string, cause: unknown): TokenRequestError {
@@ -329,6 +366,12 @@ export class TokenSource {
   #storeDelete(key: string, storedValue: string): void {
     this.#store.delete(this.#storeKey(key), storedValue).catch(() => {});
   }
+}
+
+type RequestTail = Parameters<typeof requestAccessToken> extends [unknown, unknown, unknown, unknown, ...infer Tail] ? Tail : never;
+
+function isCredentialsRejection(error: unknown): boolean {
+  return error instanceof TokenRequestError && (error.code === 'ERR_OAUTH_INVALID_CLIENT' || error.code === 'ERR_OAUTH_INVALID_GRANT');
 }
 
 function serialize(token: AccessToken): string {

@@ -1,0 +1,53 @@
+/**
+ * The `beforeRedirect` hook of axios' Node http adapter, which follow-redirects calls with the
+ * options of the next hop (`href`, `headers`) before it sends that hop.
+ */
+export type BeforeRedirect = (
+  options: Record<string, unknown>,
+  responseDetails: { headers: Record<string, string>; statusCode: number },
+  requestDetails?: { url: string; method: string; headers?: Record<string, string> },
+) => void;
+
+const guards = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
+
+/**
+ * Returns a `beforeRedirect` hook that removes the Authorization header from every hop whose
+ * origin differs from `origin`, after calling the caller's own hook `inner`.
+ *
+ * axios 1.x and follow-redirects strip Authorization on some cross-origin hops themselves, but
+ * follow-redirects keeps it for a subdomain or an http to https upgrade, and older axios releases
+ * add no check of their own. This guard compares each hop with the first request's origin, so the
+ * token reaches no other origin on any hop. Once removed, the header stays removed for later hops.
+ */
+export function guardRedirects(origin: string, inner: unknown): BeforeRedirect {
+  const userHook = unwrap(inner);
+  const guard: BeforeRedirect = (options, responseDetails, requestDetails) => {
+    userHook?.(options, responseDetails, requestDetails);
+    if (originOf(options.href) !== origin) removeAuthorization(options.headers);
+  };
+  guards.set(guard, userHook);
+  return guard;
+}
+
+/** Returns the caller's own hook when `hook` is a guard, so a retried request is not wrapped twice. */
+function unwrap(hook: unknown): BeforeRedirect | undefined {
+  if (typeof hook !== 'function') return undefined;
+  const fn = hook as BeforeRedirect;
+  return guards.has(fn) ? guards.get(fn) : fn;
+}
+
+function originOf(href: unknown): string | undefined {
+  if (typeof href !== 'string') return undefined;
+  try {
+    return new URL(href).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function removeAuthorization(headers: unknown): void {
+  if (typeof headers !== 'object' || headers === null) return;
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() === 'authorization') delete (headers as Record<string, unknown>)[name];
+  }
+}
