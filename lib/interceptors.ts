@@ -174,6 +174,7 @@ export function createResponseInterceptor(context: InterceptorContext) {
  */
 async function waitForToken(source: TokenSource, key: string, config: InternalAxiosRequestConfig): Promise<CachedToken> {
   const callerSignal = config.signal as AbortSignal | undefined;
+  if (callerSignal?.aborted === true) throw new axios.CanceledError(undefined, undefined, config);
   const timeoutMs = typeof config.timeout === 'number' && config.timeout > 0 ? config.timeout : 0;
   const waitSignal = linkSignals(callerSignal, timeoutMs);
 
