@@ -174,19 +174,23 @@ export function createResponseInterceptor(context: InterceptorContext) {
  */
 async function waitForToken(source: TokenSource, key: string, config: InternalAxiosRequestConfig): Promise<CachedToken> {
   const callerSignal = config.signal as AbortSignal | undefined;
-  if (callerSignal?.aborted === true) throw new axios.CanceledError(undefined, undefined, config);
+  if (isAborted(callerSignal)) throw new axios.CanceledError(undefined, config);
   const timeoutMs = typeof config.timeout === 'number' && config.timeout > 0 ? config.timeout : 0;
   const waitSignal = linkSignals(callerSignal, timeoutMs);
 
   try {
     return await source.getToken(key, waitSignal.signal);
   } catch (error) {
-    if (callerSignal?.aborted === true) throw new axios.CanceledError(undefined, config);
+    if (isAborted(callerSignal)) throw new axios.CanceledError(undefined, config);
     if (waitSignal.timedOut()) throw timeoutError(config, timeoutMs);
     throw error;
   } finally {
     waitSignal.dispose();
   }
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }
 
 /** Combines the caller's signal with a timer of `timeoutMs` (0 for none) into one signal. */

@@ -232,12 +232,14 @@ export class TokenSource {
     const scopes = this.#scopes(key);
     const storeKey = this.#storeKey(key);
 
+    // A refresh must not adopt the very token it replaces, which the store still holds.
+    const replacing = this.#cache.get(key)?.storedValue;
     const shared = await this.#readStore(key, storeKey);
-    if (shared !== undefined) return this.#remember(key, shared);
+    if (shared !== undefined && shared.storedValue !== replacing) return this.#remember(key, shared);
 
     const leaseId = await this.#acquireLease(storeKey);
     if (leaseId === null) {
-      const fromOther = await this.#waitForStore(key, storeKey, signal);
+      const fromOther = await this.#waitForStore(key, storeKey, signal, replacing);
       if (fromOther !== undefined) return this.#remember(key, fromOther);
     }
 
@@ -345,13 +347,13 @@ export class TokenSource {
     this.#store.releaseLease?.(storeKey, leaseId).catch(() => {});
   }
 
-  async #waitForStore(key: string, storeKey: string, signal: AbortSignal) {
+  async #waitForStore(key: string, storeKey: string, signal: AbortSignal, replacing: string | undefined) {
     const until = Date.now() + this.#settings.leaseWaitMs;
     let pause = 25;
     while (Date.now() < until && !signal.aborted) {
       await sleep(Math.min(pause, until - Date.now()));
       const found = await this.#readStore(key, storeKey);
-      if (found !== undefined) return found;
+      if (found !== undefined && found.storedValue !== replacing) return found;
       pause = Math.min(pause * 2, 250);
     }
     return undefined;
