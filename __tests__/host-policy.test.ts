@@ -20,7 +20,7 @@ let recorderByName: string;
 beforeAll(async () => {
   server = await startTokenServer();
   credentialsPath = (await server.createCredentials()).path;
-  recorder = await startServer((request, response, _body) => answerRecorder(request.url ?? '/', response));
+  recorder = await startServer((request, response, _body) => respondAsRecorder(request.url ?? '/', response));
   recorderByName = recorder.url.replace('127.0.0.1', 'localhost');
 });
 
@@ -39,8 +39,8 @@ afterEach(() => {
   auth = undefined;
 });
 
-/** `/hop?to=<url>` redirects, anything else answers 200 with a small JSON body. */
-function answerRecorder(path: string, response: ServerResponse): void {
+/** Redirects `/hop?to=<url>` and responds 200 with a small JSON body to any other path. */
+function respondAsRecorder(path: string, response: ServerResponse): void {
   const url = new URL(path, 'http://recorder.invalid');
   const target = url.pathname === '/hop' ? url.searchParams.get('to') : null;
   if (target !== null) {
@@ -99,16 +99,16 @@ describe('host policy', () => {
   });
 
   test('allowedHosts function decides per URL', async () => {
-    const asked: string[] = [];
+    const checked: string[] = [];
     attach({
       allowedHosts: (url) => {
-        asked.push(url.origin);
+        checked.push(url.origin);
         return url.hostname === 'localhost';
       },
     });
     await instance.get(`${recorderByName}/x`);
     await instance.get(`${recorder.url}/y`);
-    expect(asked).toEqual([recorderByName, recorder.url]);
+    expect(checked).toEqual([recorderByName, recorder.url]);
     expect(recorder.requests[0]?.authorization).toMatch(/^Bearer /);
     expect(recorder.requests[1]?.authorization).toBeUndefined();
   });

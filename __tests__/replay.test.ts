@@ -17,7 +17,7 @@ const seenPaths = new Set<string>();
 beforeAll(async () => {
   server = await startTokenServer();
   credentialsPath = (await server.createCredentials()).path;
-  // Answers the first request to each path with 401 and later ones with 200.
+  // Responds 401 to the first request to each path and 200 to later ones.
   api = await startServer((request, response) => {
     const path = request.url ?? '/';
     const first = !seenPaths.has(path);

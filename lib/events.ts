@@ -11,7 +11,7 @@ export type SkipReason =
   | 'explicit-authorization';
 
 /**
- * Reason a cached token was dropped: a 401 answer, `auth.invalidate()`, or new credentials from
+ * Reason a cached token was dropped: a 401 response, `auth.invalidate()`, or new credentials from
  * `auth.reload()` or from re-reading the credentials file.
  */
 export type InvalidateReason = 'unauthorized' | 'manual' | 'reload';

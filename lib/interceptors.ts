@@ -28,7 +28,7 @@ declare module 'axios' {
 
   interface AxiosError {
     /**
-     * Set on a 401 error that vendasta-axios-auth handed back without its one retry, naming why.
+     * Reason that vendasta-axios-auth returned this 401 error without its one retry.
      * Absent when the request was retried or the plugin did not authorize it.
      */
     vendastaAuthNotRetried?: NotRetriedReason;
@@ -60,7 +60,7 @@ export class AuthState {
 }
 
 /**
- * Why a 401 answer was handed back without the one retry: `'body-not-replayable'` means the
+ * Reason a 401 response was returned without the one retry. `'body-not-replayable'` means that the
  * request body was a stream or another one-shot body that cannot be sent a second time.
  */
 export type NotRetriedReason = 'body-not-replayable';
@@ -219,7 +219,7 @@ function linkSignals(callerSignal: AbortSignal | undefined, timeoutMs: number) {
   };
 }
 
-/** The error axios itself raises when a request passes its `timeout`. */
+/** Builds the error that axios itself raises when a request passes its `timeout`. */
 function timeoutError(config: InternalAxiosRequestConfig, timeoutMs: number): AxiosError {
   const clarify = config.transitional?.clarifyTimeoutError === true;
   const message = config.timeoutErrorMessage ?? `timeout of ${timeoutMs}ms exceeded while waiting for an access token`;

@@ -33,7 +33,7 @@ export interface VendastaAuthOptions {
    */
   refreshAheadSeconds?: number;
   /**
-   * How the signed assertion is exchanged for a token. `'client_credentials'` sends it as
+   * Grant that exchanges the signed assertion for a token. `'client_credentials'` sends it as
    * `client_assertion` of a client-credentials grant, for standard OAuth 2.0 servers.
    * @default 'jwt-bearer'
    */

@@ -14,10 +14,11 @@ const guards = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
  * Returns a `beforeRedirect` hook that removes the Authorization header from every hop whose
  * origin differs from `origin`, after calling the caller's own hook `inner`.
  *
- * axios 1.x and follow-redirects strip Authorization on some cross-origin hops themselves, but
- * follow-redirects keeps it for a subdomain or an http to https upgrade, and older axios releases
- * add no check of their own. This guard compares each hop with the first request's origin, so the
- * token reaches no other origin on any hop. Once removed, the header stays removed for later hops.
+ * Recent axios releases (1.17 and later, by axios' changelog) strip Authorization on every
+ * cross-origin hop themselves. Older 1.x releases leave it to follow-redirects, which keeps the
+ * header for a subdomain or an http to https upgrade. This guard compares each hop with the first
+ * request's origin, so the token reaches no other origin on any hop with any axios 1.x. Once
+ * removed, the header stays removed for later hops.
  */
 export function guardRedirects(origin: string, inner: unknown): BeforeRedirect {
   const userHook = unwrap(inner);
@@ -32,8 +33,8 @@ export function guardRedirects(origin: string, inner: unknown): BeforeRedirect {
 /** Returns the caller's own hook when `hook` is a guard, so a retried request is not wrapped twice. */
 function unwrap(hook: unknown): BeforeRedirect | undefined {
   if (typeof hook !== 'function') return undefined;
-  const fn = hook as BeforeRedirect;
-  return guards.has(fn) ? guards.get(fn) : fn;
+  const candidate = hook as BeforeRedirect;
+  return guards.has(candidate) ? guards.get(candidate) : candidate;
 }
 
 function originOf(href: unknown): string | undefined {

@@ -10,8 +10,8 @@ export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const JWT_BEARER_CLIENT_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
- * How the assertion is exchanged for a token: `'jwt-bearer'` sends it as the grant (RFC 7523
- * section 2.1), as Vendasta expects; `'client_credentials'` sends it as client authentication of
+ * Grant that exchanges the assertion for a token. `'jwt-bearer'` sends it as the grant (RFC 7523
+ * section 2.1), as Vendasta expects. `'client_credentials'` sends it as client authentication of
  * a client-credentials grant (RFC 6749 section 4.4 with RFC 7523 section 2.2).
  */
 export type GrantType = 'jwt-bearer' | 'client_credentials';

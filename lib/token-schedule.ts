@@ -1,6 +1,6 @@
-/** Largest share of a token's lifetime that the expiry margin may take. */
+/** Maximum share of a token's lifetime that the expiry margin may take. */
 export const MAX_MARGIN_SHARE = 0.25;
-/** Largest share of a token's lifetime that the refresh-ahead window may take. */
+/** Maximum share of a token's lifetime that the refresh-ahead window may take. */
 export const MAX_REFRESH_AHEAD_SHARE = 0.5;
 /** Part of the refresh-ahead window that is randomised, so a fleet does not refresh in lockstep. */
 export const REFRESH_JITTER_SHARE = 0.25;
@@ -14,7 +14,7 @@ export interface TokenSchedule {
 }
 
 /**
- * Works out the refresh schedule of a token that expires at `expiresAt`, as seen at `now`.
+ * Computes the refresh schedule of a token that expires at `expiresAt`, as seen at `now`.
  *
  * The expiry margin is clamped to a quarter of the remaining lifetime and the refresh-ahead window
  * to half of it, so a short-lived token is still served for at least a quarter of its lifetime.
