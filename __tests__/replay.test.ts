@@ -55,6 +55,8 @@ describe('401 replay', () => {
     ['Buffer', () => Buffer.from(bytes), bytes.toString('latin1')],
     ['ArrayBuffer', () => new Uint8Array(bytes).buffer, bytes.toString('latin1')],
     ['URLSearchParams', () => new URLSearchParams({ a: '1 2', b: 'ä&=' }), 'a=1+2&b=%C3%A4%26%3D'],
+    ['Uint8Array', () => new Uint8Array(bytes), bytes.toString('latin1')],
+    ['Blob', () => new Blob([text]), text],
   ];
 
   test.each(cases)('%s body is re-sent byte for byte', async (name, makeBody, expected) => {
@@ -64,7 +66,7 @@ describe('401 replay', () => {
     expect(response.status).toBe(200);
     expect(api.requests).toHaveLength(2);
     const [first, second] = api.requests;
-    const expectedBytes = Buffer.from(expected, name === 'Buffer' || name === 'ArrayBuffer' ? 'latin1' : 'utf8');
+    const expectedBytes = Buffer.from(expected, ['Buffer', 'ArrayBuffer', 'Uint8Array'].includes(name) ? 'latin1' : 'utf8');
     expect(sha256(first!.body)).toBe(sha256(expectedBytes));
     expect(sha256(second!.body)).toBe(sha256(first!.body));
     expect(second!.authorization).not.toBe(first!.authorization);

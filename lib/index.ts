@@ -16,6 +16,6 @@ export type { VendastaAuthErrorCode, TokenRequestErrorDetails } from './errors.j
 export type { VendastaAuthEvents, VendastaAuthEmitter, SkipReason, InvalidateReason } from './events.js';
 export type { VendastaAuthOptions, HostPattern } from './options.js';
 export type { VendastaAuthRequestOptions, NotRetriedReason } from './interceptors.js';
-export type { RetryOptions } from './token-endpoint.js';
+export type { RetryOptions, GrantType } from './token-endpoint.js';
 export type { TokenStore } from './stores/types.js';
 export type { Logger, LogLevel } from './logger.js';
