@@ -216,9 +216,15 @@ describe('HostPolicy', () => {
   });
 
   test('plain http to a remote host is insecure', () => {
-    const policy = new HostPolicy(['http://api.example.com', 'http://[::1]:9000']);
+    const policy = new HostPolicy(() => true);
     expect(policy.check('http://api.example.com/x', undefined, undefined)).toBe('insecure-protocol');
     expect(policy.check('http://[::1]:9000/x', undefined, undefined)).toBeNull();
+  });
+
+  test('plain http remote entry is a TypeError', () => {
+    expect(() => new HostPolicy(['http://api.example.com'])).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }),
+    );
   });
 
   test('invalid allowedHosts entry is a TypeError', () => {
