@@ -35,20 +35,32 @@ export class VendastaAuthError extends Error {
   }
 }
 
+/** Key formats that look like credentials but cannot sign a Vendasta service-account assertion. */
+export type UnsupportedCredentialsFormat =
+  | 'pem-key-only'
+  | 'pkcs12'
+  | 'legacy-key-json'
+  | 'google-service-account'
+  | 'google-authorized-user'
+  | 'api-key';
+
 /**
  * A service-account credentials file or object that is missing or cannot be used.
  */
 export class CredentialsError extends VendastaAuthError {
   /** Path of the offending field in the credentials JSON, such as `assertionHeaderData.alg`. */
   readonly field: string | undefined;
+  /** The key format found, when it is one this flow cannot use, such as `'google-service-account'`. */
+  readonly format: UnsupportedCredentialsFormat | undefined;
 
   constructor(
     code: 'ERR_CREDENTIALS_INVALID' | 'ERR_CREDENTIALS_NOT_FOUND',
     message: string,
-    options?: { cause?: unknown; field?: string },
+    options?: { cause?: unknown; field?: string; format?: UnsupportedCredentialsFormat },
   ) {
     super(code, message, options);
     this.field = options?.field;
+    this.format = options?.format;
   }
 }
 
@@ -63,6 +75,10 @@ export interface TokenRequestErrorDetails {
   oauthErrorDescription?: string;
   /** Number of HTTP attempts made, retries included. */
   attempts?: number;
+  /** The wait that the server asked for with `Retry-After`, or the rest of a cooldown, in ms. */
+  retryAfterMs?: number;
+  /** Measured offset of the token endpoint's clock from this host's, in ms. */
+  clockOffsetMs?: number;
   /** The raw response. Kept non-enumerable so that loggers do not serialise it. */
   response?: unknown;
 }
@@ -75,6 +91,10 @@ export class TokenRequestError extends VendastaAuthError {
   readonly oauthError: string | undefined;
   readonly oauthErrorDescription: string | undefined;
   attempts: number;
+  /** The wait that the server asked for with `Retry-After`, or the rest of a cooldown, in ms. */
+  retryAfterMs: number | undefined;
+  /** Measured offset of the token endpoint's clock from this host's, in ms; set on `invalid_grant`. */
+  clockOffsetMs: number | undefined;
   declare readonly response: unknown;
 
   constructor(code: VendastaAuthErrorCode, message: string, details: TokenRequestErrorDetails = {}) {
@@ -83,6 +103,8 @@ export class TokenRequestError extends VendastaAuthError {
     this.oauthError = details.oauthError;
     this.oauthErrorDescription = details.oauthErrorDescription;
     this.attempts = details.attempts ?? 1;
+    this.retryAfterMs = details.retryAfterMs;
+    this.clockOffsetMs = details.clockOffsetMs;
     Object.defineProperty(this, 'response', { value: details.response, enumerable: false });
     if ('cause' in this) {
       Object.defineProperty(this, 'cause', { enumerable: false });

@@ -2,8 +2,20 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import pRetry from 'p-retry';
 
 import { signAssertion } from './assertion.js';
+import { LARGE_CLOCK_SKEW_MS, parseHttpDate, type ServerClock } from './clock.js';
 import type { ServiceAccount } from './credentials.js';
-import { codeForOAuthError, TokenRequestError } from './errors.js';
+import type { TokenRequestError } from './errors.js';
+import { backoffDelay, isRetryable, parseRetryAfter } from './retry-policy.js';
+import { annotateClockSkew, errorFromResponse, networkError, toTokenRequestError } from './token-errors.js';
+import { parseJsonObject, parseTokenResponse, type AccessToken } from './token-response.js';
+
+export { isRetryable } from './retry-policy.js';
+export {
+  FALLBACK_TOKEN_LIFETIME_SECONDS,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  tokenLifetime,
+  type AccessToken,
+} from './token-response.js';
 
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** `client_assertion_type` of a client that authenticates with a signed JWT (RFC 7523 section 2.2). */
@@ -16,12 +28,6 @@ export const JWT_BEARER_CLIENT_ASSERTION = 'urn:ietf:params:oauth:client-asserti
  */
 export type GrantType = 'jwt-bearer' | 'client_credentials';
 
-/** Lifetime assumed for a token whose response has no usable `expires_in` and no JWT `exp`. */
-export const FALLBACK_TOKEN_LIFETIME_SECONDS = 300;
-
-/** Longest lifetime trusted from a response, so a wrong `expires_in` cannot pin a token for days. */
-export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
-
 /** Retry settings of the token request. */
 export interface RetryOptions {
   /** Retries after the first attempt. @default 4 */
@@ -32,6 +38,12 @@ export interface RetryOptions {
   maxTimeoutMs?: number;
   /** Growth of the delay from one retry to the next. @default 2 */
   factor?: number;
+  /**
+   * Longest `Retry-After` honoured, in milliseconds. A longer value is cut to this, both for the
+   * next attempt and for the cooldown.
+   * @default 60000
+   */
+  maxRetryAfterMs?: number;
 }
 
 export interface TokenEndpointSettings {
@@ -45,19 +57,29 @@ export interface TokenEndpointSettings {
   retry: Required<RetryOptions>;
 }
 
-/** A validated access token. */
-export interface AccessToken {
-  readonly accessToken: string;
-  /** Expiry in milliseconds since the epoch, by the local clock. */
-  readonly expiresAt: number;
-  /** Lifetime granted by the server, in seconds. */
-  readonly lifetimeSeconds: number;
+/** What one fetch needs besides the settings: its signal, deadline, clock and callbacks. */
+export interface FetchContext {
+  readonly signal: AbortSignal;
+  /** `performance.now()` value after which the fetch is abandoned. */
+  readonly deadlineAt: number;
+  readonly clock: ServerClock;
+  /** A background refresh, whose timers must not keep the process alive. */
+  readonly background: boolean;
+  onAttempt(attempt: number): void;
+  onFailedAttempt(error: TokenRequestError, attempt: number, willRetry: boolean, delayMs: number): void;
+  /** Called when the applied clock offset changes. */
+  onClockOffset(offsetMs: number): void;
 }
 
-export interface FetchHooks {
-  onAttempt(attempt: number): void;
-  onFailedAttempt(error: TokenRequestError, attempt: number, willRetry: boolean): void;
+/** What to do after a failed attempt. */
+interface RetryDecision {
+  readonly retry: boolean;
+  readonly delayMs: number;
+  /** A repeat with the corrected clock after `invalid_grant`, which uses no retry. */
+  readonly clockCorrection: boolean;
 }
+
+const NO_RETRY: RetryDecision = { retry: false, delayMs: 0, clockCorrection: false };
 
 /** A private axios instance, so the token request never runs through the caller's interceptors. */
 export function createTokenHttpClient(): AxiosInstance {
@@ -71,8 +93,12 @@ export function createTokenHttpClient(): AxiosInstance {
 }
 
 /**
- * Requests an access token for `scopes`, signing a new assertion for every attempt and retrying
- * network errors, timeouts, 408, 429 and 5xx answers.
+ * Requests an access token for `scopes`, signing a new assertion for every attempt.
+ *
+ * Network errors, timeouts, 408, 429, 500, 502, 503 and 504 are retried with exponential backoff
+ * and jitter, waiting at least as long as `Retry-After` asks. A retry that could not start before
+ * the deadline is not made. OAuth errors fail at once, except that an `invalid_grant` that came
+ * with a large new clock offset is repeated once, with the corrected clock.
  *
  * @throws {TokenRequestError} with the attempts made, once retries are spent or on a final error.
  */
@@ -81,41 +107,83 @@ export async function requestAccessToken(
   account: ServiceAccount,
   scopes: readonly string[],
   settings: TokenEndpointSettings,
-  hooks: FetchHooks,
-  signal: AbortSignal,
-  background = false,
+  context: FetchContext,
 ): Promise<{ token: AccessToken; attempts: number }> {
+  const { signal, clock } = context;
   let attempts = 0;
+  let signedWithOffsetMs = 0;
+  let corrected = false;
+  let decision = NO_RETRY;
+  let lastFailure: TokenRequestError | undefined;
 
   const attempt = async (attemptNumber: number): Promise<AccessToken> => {
     attempts = attemptNumber;
-    hooks.onAttempt(attemptNumber);
-    return exchangeAssertion(http, account, scopes, settings, signal);
+    signedWithOffsetMs = clock.offsetMs;
+    context.onAttempt(attemptNumber);
+    return exchangeAssertion(http, account, scopes, settings, context);
+  };
+
+  const onFailedAttempt = async ({ error, retriesConsumed }: { error: Error; retriesConsumed: number }) => {
+    decision = NO_RETRY;
+    if (signal.aborted) return;
+    const failure = toTokenRequestError(error);
+    failure.attempts = attempts;
+    lastFailure = failure;
+
+    const skewed = Math.abs(clock.offsetMs - signedWithOffsetMs) >= LARGE_CLOCK_SKEW_MS;
+    if (failure.code === 'ERR_OAUTH_INVALID_GRANT' && skewed && !corrected) {
+      decision = { retry: true, delayMs: 0, clockCorrection: true };
+    } else {
+      decision = decideRetry(failure, retriesConsumed, settings.retry, context.deadlineAt);
+    }
+    annotateClockSkew(failure, clock.measuredOffsetMs, decision.clockCorrection ? 'retrying' : corrected ? 'after-correction' : 'final');
+    corrected ||= decision.clockCorrection;
+
+    context.onFailedAttempt(failure, attempts, decision.retry, decision.delayMs);
+    if (decision.retry) await sleep(decision.delayMs, signal, context.background);
   };
 
   try {
     const token = await pRetry(attempt, {
-      retries: settings.retry.retries,
-      minTimeout: settings.retry.minTimeoutMs,
-      maxTimeout: settings.retry.maxTimeoutMs,
-      factor: settings.retry.factor,
-      randomize: true,
+      // One spare retry for the clock correction, which consumes none; decideRetry enforces
+      // the configured count.
+      retries: settings.retry.retries + 1,
+      minTimeout: 0,
+      maxTimeout: 0,
       signal,
-      // A caller waits on a foreground fetch, so its retry timer must keep the process alive.
-      unref: background,
-      shouldRetry: ({ error }) => isRetryable(error),
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        const failure = toTokenRequestError(error);
-        failure.attempts = attemptNumber;
-        hooks.onFailedAttempt(failure, attemptNumber, retriesLeft > 0 && isRetryable(failure) && !signal.aborted);
-      },
+      onFailedAttempt,
+      shouldConsumeRetry: () => !decision.clockCorrection,
+      shouldRetry: () => decision.retry,
     });
     return { token, attempts };
   } catch (error) {
-    const failure = toTokenRequestError(error);
+    const failure = signal.aborted && lastFailure !== undefined ? lastFailure : toTokenRequestError(error);
     failure.attempts = attempts;
     throw failure;
   }
+}
+
+/**
+ * Decides whether to retry, and after how long: the backoff delay, or `Retry-After` (capped)
+ * when that is longer. Gives up when the wait would end after the deadline.
+ */
+function decideRetry(
+  failure: TokenRequestError,
+  retriesConsumed: number,
+  retry: Required<RetryOptions>,
+  deadlineAt: number,
+): RetryDecision {
+  if (!isRetryable(failure) || retriesConsumed >= retry.retries) return NO_RETRY;
+
+  const asked = Math.min(failure.retryAfterMs ?? 0, retry.maxRetryAfterMs);
+  const delayMs = Math.max(backoffDelay(retriesConsumed, retry), asked);
+  if (performance.now() + delayMs >= deadlineAt) {
+    if (asked > 0) {
+      failure.message += ` The endpoint asked to wait ${Math.ceil(asked / 1000)} s, past this fetch's deadline (\`timeoutMs\`).`;
+    }
+    return NO_RETRY;
+  }
+  return { retry: true, delayMs, clockCorrection: false };
 }
 
 async function exchangeAssertion(
@@ -123,16 +191,18 @@ async function exchangeAssertion(
   account: ServiceAccount,
   scopes: readonly string[],
   settings: TokenEndpointSettings,
-  signal: AbortSignal,
+  context: FetchContext,
 ): Promise<AccessToken> {
+  const { clock, signal } = context;
   const assertion = await signAssertion(account, {
     scopes,
     lifetimeSeconds: settings.assertionLifetimeSeconds,
-    nowMs: Date.now(),
+    nowMs: clock.now(),
     audience: settings.audience,
   });
   const body = tokenRequestBody(settings.grant, assertion, scopes);
 
+  const sentAtMs = Date.now();
   let response: AxiosResponse<string>;
   try {
     response = await http.post<string>(settings.tokenUri, body, {
@@ -144,11 +214,9 @@ async function exchangeAssertion(
     throw networkError(error, settings.tokenUri);
   }
 
-  const requestedAt = Date.now();
-  if (response.status === 200) {
-    return parseTokenResponse(response, requestedAt, settings.tokenUri);
-  }
-  throw errorFromResponse(response, settings.tokenUri);
+  const receivedAtMs = Date.now();
+  if (clock.observe(response.headers.date, sentAtMs, receivedAtMs)) context.onClockOffset(clock.offsetMs);
+  return readResponse(response, settings.tokenUri, { receivedAtMs, serverNowMs: clock.now() });
 }
 
 /** Builds the form body of a token request for `grant`. */
@@ -162,163 +230,38 @@ export function tokenRequestBody(grant: GrantType, assertion: string, scopes: re
   }).toString();
 }
 
-/** Returns whether a failed attempt may succeed if repeated. */
-export function isRetryable(error: unknown): boolean {
-  if (!(error instanceof TokenRequestError)) return false;
-  if (error.code !== 'ERR_TOKEN_REQUEST_FAILED') return false;
-  const status = error.status;
-  return status === undefined || status === 408 || status === 429 || status >= 500;
-}
-
-function networkError(error: unknown, tokenUri: string): TokenRequestError {
-  // The AxiosError carries the request config, whose body contains the assertion, so only its
-  // code and message are kept.
-  const code = axios.isAxiosError(error) ? error.code : undefined;
-  const reason = error instanceof Error ? error.message : String(error);
-  const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-  const cause = new Error(reason);
-  if (code !== undefined) Object.assign(cause, { code });
-  const what = timedOut ? 'timed out' : `failed (${code ?? 'network error'}: ${reason})`;
-  return new TokenRequestError(
-    'ERR_TOKEN_REQUEST_FAILED',
-    `Token request to ${tokenUri} ${what}. Check that the token endpoint is reachable from this host.`,
-    { cause },
-  );
-}
-
-function errorFromResponse(response: AxiosResponse<string>, tokenUri: string): TokenRequestError {
-  const body = parseJsonObject(response.data);
-  const oauthError = typeof body?.error === 'string' ? body.error : undefined;
-  const description =
-    typeof body?.error_description === 'string' ? body.error_description : undefined;
-  const details = {
-    status: response.status,
-    oauthError,
-    oauthErrorDescription: description,
-    response: describeResponse(response, body),
-  };
-
-  if (oauthError !== undefined && response.status < 500 && response.status !== 429) {
-    const suffix = description === undefined ? '' : `: ${description}`;
-    return new TokenRequestError(
-      codeForOAuthError(oauthError),
-      `Token endpoint ${tokenUri} rejected the request with ${oauthError} (HTTP ${response.status})${suffix}. ${adviceFor(oauthError)}`,
-      details,
-    );
-  }
-  return new TokenRequestError(
-    'ERR_TOKEN_REQUEST_FAILED',
-    `Token endpoint ${tokenUri} answered HTTP ${response.status}${oauthError === undefined ? '' : ` (${oauthError})`}.${response.status >= 500 || response.status === 429 ? ' The request is retried while retries remain.' : ''}`,
-    details,
-  );
-}
-
-function adviceFor(oauthError: string): string {
-  switch (oauthError) {
-    case 'invalid_grant':
-      return 'Check that the service account still exists, that its key is active, and that this host clock is correct.';
-    case 'invalid_client':
-      return 'The key id is unknown to the server: download a current key for this service account.';
-    case 'invalid_scope':
-      return 'Request only scopes that this service account has been granted.';
-    case 'unauthorized_client':
-      return 'This service account may not use this grant; check its permissions in Vendasta.';
-    default:
-      return 'Check the credentials file and the token endpoint URL.';
-  }
-}
-
-function parseTokenResponse(
+function readResponse(
   response: AxiosResponse<string>,
-  receivedAt: number,
   tokenUri: string,
+  times: { receivedAtMs: number; serverNowMs: number },
 ): AccessToken {
+  const success = response.status >= 200 && response.status < 300;
+  if (success && !carriesOAuthError(response)) return parseTokenResponse(response, times, tokenUri);
+
+  const reference = parseHttpDate(response.headers.date) ?? times.serverNowMs;
+  throw errorFromResponse(response, tokenUri, parseRetryAfter(response.headers['retry-after'], reference));
+}
+
+/** A 2xx body with an OAuth `error` and no `access_token`, which some gateways send. */
+function carriesOAuthError(response: AxiosResponse<string>): boolean {
   const body = parseJsonObject(response.data);
-  const invalid = (problem: string) =>
-    new TokenRequestError(
-      'ERR_TOKEN_RESPONSE_INVALID',
-      `Token endpoint ${tokenUri} answered HTTP 200, but ${problem}. Check that token_uri points at the Vendasta token endpoint.`,
-      { status: response.status, response: describeResponse(response, body) },
-    );
-
-  if (body === undefined) throw invalid('the body is not a JSON object');
-  const accessToken = body.access_token;
-  if (typeof accessToken !== 'string' || accessToken.trim() === '') {
-    throw invalid('access_token is missing or empty');
-  }
-  const tokenType = body.token_type;
-  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) {
-    throw invalid(`token_type is ${JSON.stringify(tokenType)}, expected "Bearer"`);
-  }
-
-  const lifetimeSeconds = tokenLifetime(body.expires_in, accessToken, receivedAt);
-  if (lifetimeSeconds === null) {
-    throw invalid(`expires_in is ${JSON.stringify(body.expires_in)}, expected a positive number of seconds`);
-  }
-  return { accessToken, expiresAt: receivedAt + lifetimeSeconds * 1000, lifetimeSeconds };
+  return typeof body?.error === 'string' && body.access_token === undefined;
 }
 
-/**
- * Works out a token's lifetime in seconds: from `expires_in` (a number or a numeric string),
- * else from the `exp` claim of a JWT access token, else the fallback. Returns null when
- * `expires_in` is present but not positive.
- */
-export function tokenLifetime(expiresIn: unknown, accessToken: string, nowMs: number): number | null {
-  if (expiresIn !== undefined && expiresIn !== null) {
-    const seconds = typeof expiresIn === 'string' && expiresIn.trim() !== '' ? Number(expiresIn) : expiresIn;
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return null;
-    return Math.min(seconds, MAX_TOKEN_LIFETIME_SECONDS);
-  }
-  const exp = jwtExpiry(accessToken);
-  if (exp !== undefined && exp * 1000 > nowMs) {
-    return Math.min((exp * 1000 - nowMs) / 1000, MAX_TOKEN_LIFETIME_SECONDS);
-  }
-  return FALLBACK_TOKEN_LIFETIME_SECONDS;
-}
-
-function jwtExpiry(token: string): number | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[1] === undefined) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof claims.exp === 'number' ? claims.exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseJsonObject(text: unknown): Record<string, unknown> | undefined {
-  if (typeof text !== 'string') return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A copy of the answer without the request (which carries the assertion) or any access token. */
-function describeResponse(response: AxiosResponse<string>, body: Record<string, unknown> | undefined) {
-  const redacted = body === undefined ? undefined : { ...body };
-  if (redacted !== undefined && 'access_token' in redacted) redacted.access_token = '[REDACTED]';
-  if (redacted !== undefined && 'refresh_token' in redacted) redacted.refresh_token = '[REDACTED]';
-  return {
-    status: response.status,
-    headers: { ...(response.headers as Record<string, unknown>) },
-    body: redacted ?? (typeof response.data === 'string' ? response.data.slice(0, 2000) : undefined),
-  };
-}
-
-function toTokenRequestError(error: unknown): TokenRequestError {
-  if (error instanceof TokenRequestError) return error;
-  if (error instanceof Error && error.name === 'AbortError') {
-    return new TokenRequestError('ERR_ABORTED', 'Token request was aborted.', { cause: error });
-  }
-  return new TokenRequestError(
-    'ERR_TOKEN_REQUEST_FAILED',
-    `Token request failed: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error },
-  );
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+function sleep(ms: number, signal: AbortSignal, unref: boolean): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (unref) timer.unref();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
