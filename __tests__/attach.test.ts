@@ -176,7 +176,7 @@ describe('attachVendastaAuth', () => {
   });
 
   test('failed fetch is not replayed', async () => {
-    attach({ retry: false });
+    attach({ retry: false, cooldownMs: 0 });
     server.injectFaults({ status: 400, body: { error: 'invalid_grant', error_description: 'key disabled' } });
     const first = await instance.get('/api/x').catch((caught: unknown) => caught);
     expect(first).toBeInstanceOf(VendastaAuthError);

@@ -79,7 +79,8 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
       log('warn', { event, error: error instanceof Error ? error.message : String(error) }, 'An event listener threw; the request goes on.'),
     );
   const source = new TokenSource(account, settings, store, emit, log);
-  const context: InterceptorContext = { instance, source, hostPolicy, defaultScopes: scopes, emit };
+  const maskAuthorization = readBoolean(options as unknown as Record<string, unknown>, 'maskAuthorizationInErrors', true);
+  const context: InterceptorContext = { instance, source, hostPolicy, defaultScopes: scopes, emit, maskAuthorization };
 
   const requestId = instance.interceptors.request.use(createRequestInterceptor(context));
   const responseInterceptor = createResponseInterceptor(context);
@@ -135,6 +136,7 @@ function readSettings(options: Record<string, unknown>, account: ServiceAccount)
     expiryMarginMs: numberOption(options, 'expiryMarginSeconds', 60, { min: 0, max: 86_400 }) * 1000,
     refreshAheadMs: numberOption(options, 'refreshAheadSeconds', 300, { min: 0, max: 86_400 }) * 1000,
     timeoutMs,
+    cooldownMs: numberOption(options, 'cooldownMs', 10_000, { min: 0, max: MAX_TIMER_MS }),
     leaseMs: Math.min(timeoutMs, 30_000),
     // Half the deadline at most, so a waiter whose lease holder died still has time to fetch.
     leaseWaitMs: Math.min(timeoutMs / 2, 10_000),
@@ -149,7 +151,7 @@ function optionalString(options: Record<string, unknown>, name: string): string 
 }
 
 function readRetry(retry: unknown): Required<RetryOptions> {
-  if (retry === false) return { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0, factor: 1 };
+  if (retry === false) return { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0, factor: 1, maxRetryAfterMs: 60_000 };
   if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
     throw invalidOption('retry', 'must be an object such as { retries: 4 } or false.');
   }
@@ -173,5 +175,15 @@ function readRetry(retry: unknown): Required<RetryOptions> {
     minTimeoutMs,
     maxTimeoutMs,
     factor: read('factor', 2, { min: 1, max: 10 }),
+    maxRetryAfterMs: read('maxRetryAfterMs', 60_000, { min: 0, max: MAX_TIMER_MS }),
   };
+}
+
+function readBoolean(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw invalidOption(name, `must be true or false, got ${typeof value}.`, 'ERR_INVALID_ARG_TYPE');
+  }
+  return value;
 }

@@ -39,6 +39,14 @@ export type VendastaAuthEvents = {
   'request:retry': { readonly method: string; readonly url: string };
   'request:skip': { readonly method: string; readonly url: string; readonly reason: SkipReason };
   /**
+   * The token endpoint's clock differs from this host's by 10 s or more, measured from its `Date`
+   * header. Assertions use the corrected time from now on.
+   */
+  'clock:skew': {
+    /** Milliseconds to add to this host's clock to get the token endpoint's. */
+    readonly offsetMs: number;
+  };
+  /**
    * A shared token store failed or timed out. The plugin goes on with its own cache. Reported at
    * most once per operation per 30 s; `suppressed` counts the failures left out since the last one.
    */

@@ -61,9 +61,24 @@ export interface VendastaAuthOptions {
   attemptTimeoutMs?: number;
   /**
    * Retry settings of the token request, or `false` for a single attempt.
-   * @default { retries: 4, minTimeoutMs: 200, maxTimeoutMs: 5000, factor: 2 }
+   * @default { retries: 4, minTimeoutMs: 200, maxTimeoutMs: 5000, factor: 2, maxRetryAfterMs: 60000 }
    */
   retry?: RetryOptions | false;
+  /**
+   * After a failed token fetch, requests for the same scopes fail fast with the same error for a
+   * while instead of each starting a token request. This is that while, in milliseconds, after a
+   * failure that repeating will not fix (an OAuth error, another 4xx, an invalid response), and the
+   * upper bound after a passing one (network errors, timeouts, 5xx), which continues the retry
+   * backoff from 1 s. A `Retry-After` answer lengthens it. `0` turns it off except for `Retry-After`.
+   * @default 10000
+   */
+  cooldownMs?: number;
+  /**
+   * Replaces the Authorization value with `Bearer [REDACTED]` in the config of an AxiosError that
+   * reaches the caller, for requests this plugin authorized.
+   * @default true
+   */
+  maskAuthorizationInErrors?: boolean;
   /**
    * Origins that receive the token. Replaces the default list.
    * @default the instance's `baseURL` origin and `https://*.apigateway.co`

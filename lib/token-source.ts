@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { describeOffset, LARGE_CLOCK_SKEW_MS, ServerClock } from './clock.js';
+import { FailureCooldown } from './cooldown.js';
 import type { ServiceAccount } from './credentials.js';
 import { TokenRequestError, VendastaAuthError } from './errors.js';
 import type { InvalidateReason, VendastaAuthEvents } from './events.js';
@@ -12,6 +14,7 @@ import {
   createTokenHttpClient,
   requestAccessToken,
   type AccessToken,
+  type FetchContext,
   type TokenEndpointSettings,
 } from './token-endpoint.js';
 
@@ -23,6 +26,8 @@ export interface TokenSourceSettings {
   refreshAheadMs: number;
   /** Deadline of a whole fetch, retries included. */
   timeoutMs: number;
+  /** How long requests fail fast after a failure that will not change, in milliseconds. */
+  cooldownMs: number;
   /** How long a process may hold a store lease while it fetches. */
   leaseMs: number;
   /** How long a process waits for another process's fetch to show up in the store. */
@@ -84,6 +89,8 @@ export class TokenSource {
   readonly #cache = new Map<string, CachedToken>();
   readonly #flights = new Map<string, Flight>();
   readonly #scopesByKey = new Map<string, readonly string[]>();
+  readonly #clock = new ServerClock();
+  readonly #cooldown: FailureCooldown;
   #closed = false;
 
   constructor(account: ServiceAccount, settings: TokenSourceSettings, store: TokenStore, emit: Emit, log: Log) {
@@ -94,6 +101,7 @@ export class TokenSource {
     this.#sealer = new TokenSealer(account.privateKey);
     this.#emit = emit;
     this.#log = log;
+    this.#cooldown = new FailureCooldown({ cooldownMs: settings.cooldownMs, retry: settings.endpoint.retry });
   }
 
   /** Returns the cache key of a normalised scope set. */
@@ -123,7 +131,11 @@ export class TokenSource {
     if (cached !== undefined) return cached;
     this.#assertOpen();
 
-    const flight = this.#flights.get(key) ?? this.#startFlight(key, false);
+    let flight = this.#flights.get(key);
+    if (flight === undefined) {
+      this.#failFastDuringCooldown(key);
+      flight = this.#startFlight(key, false);
+    }
     flight.waiters++;
     try {
       return await waitWithSignal(flight.promise, signal);
@@ -214,9 +226,17 @@ export class TokenSource {
       settled: false,
     };
     const promise = this.#fetch(key, signal, background)
-      .catch((error: unknown) => {
-        throw deadline.aborted && !controller.signal.aborted ? this.#timeoutError(key, error) : error;
-      })
+      .then(
+        (entry) => {
+          this.#cooldown.clear(key);
+          return entry;
+        },
+        (error: unknown) => {
+          const failure = deadline.aborted && !controller.signal.aborted ? this.#timeoutError(key, error) : error;
+          this.#recordFailure(key, failure);
+          throw failure;
+        },
+      )
       .finally(() => {
         flight.settled = true;
         if (this.#flights.get(key) === flight) this.#flights.delete(key);
@@ -246,33 +266,74 @@ export class TokenSource {
     const started = performance.now();
     const account = this.#account;
     try {
-      const { token, attempts, usedAccount } = await this.#requestWithReload(
-        account,
-        scopes,
-        {
-          onAttempt: (attempt) => this.#emit('token:request', { scopes, attempt }),
-          onFailedAttempt: (error, attempt, willRetry) =>
-            this.#emit('token:error', { scopes, error, attempt, willRetry: willRetry || background }),
-        },
-        signal,
-        background,
-      );
+      const context = this.#fetchContext(scopes, signal, background, started);
+      const { token, attempts, usedAccount } = await this.#requestWithReload(account, scopes, context);
       // After a reload the token belongs under the new key's cache key.
       const cacheKey = usedAccount === account ? key : this.keyFor(scopes);
       const storedValue = this.#sealer.seal(cacheKey, serialize(token));
       const entry = this.#remember(cacheKey, { token, storedValue }, usedAccount);
       const durationMs = Math.round(performance.now() - started);
       this.#emit('token:success', { scopes, expiresAt: token.expiresAt, durationMs, attempts });
-      this.#log('info', { scopes, attempts, durationMs, expiresAt: token.expiresAt }, 'Fetched an access token.');
+      this.#log('info', { ...this.#ids(scopes), attempts, durationMs, expiresAt: token.expiresAt }, 'Fetched an access token.');
       this.#storeSet(this.#storeKey(cacheKey), entry);
       return entry;
     } catch (error) {
-      const failure = signal.aborted && signal.reason instanceof VendastaAuthError ? signal.reason : error;
-      this.#log('error', { scopes, code: (failure as VendastaAuthError).code, error: (failure as Error).message }, 'Token fetch failed.');
-      throw failure;
+      throw signal.aborted && signal.reason instanceof VendastaAuthError ? signal.reason : error;
     } finally {
       if (typeof leaseId === 'string') this.#releaseLease(storeKey, leaseId);
     }
+  }
+
+  #fetchContext(scopes: readonly string[], signal: AbortSignal, background: boolean, started: number): FetchContext {
+    return {
+      signal,
+      background,
+      clock: this.#clock,
+      // The flight's deadline timer started a moment before this fetch.
+      deadlineAt: started + this.#settings.timeoutMs,
+      onAttempt: (attempt) => {
+        this.#emit('token:request', { scopes, attempt });
+        this.#log('debug', { ...this.#ids(scopes), attempt }, 'Requesting an access token.');
+      },
+      onFailedAttempt: (error, attempt, willRetry, delayMs) => {
+        this.#emit('token:error', { scopes, error, attempt, willRetry: willRetry || background });
+        if (!willRetry) return;
+        const { code, status, oauthError } = error;
+        this.#log('warn', { ...this.#ids(scopes), attempt, code, status, oauthError, delayMs }, 'Token request failed; retrying.');
+      },
+      onClockOffset: (offsetMs) => this.#reportClockOffset(offsetMs),
+    };
+  }
+
+  #reportClockOffset(offsetMs: number): void {
+    const context = { tokenUri: this.#account.tokenUri, offsetMs };
+    if (Math.abs(offsetMs) < LARGE_CLOCK_SKEW_MS) {
+      this.#log('info', context, `Clock offset to the token endpoint is now ${describeOffset(offsetMs)}.`);
+      return;
+    }
+    this.#log('warn', context, `Clock skew of ${describeOffset(offsetMs)}: assertions now use the token endpoint's clock. Fix this host's clock.`);
+    this.#emit('clock:skew', { offsetMs });
+  }
+
+  #failFastDuringCooldown(key: string): void {
+    const cooling = this.#cooldown.check(key);
+    if (cooling === undefined) return;
+    const { error, remainingMs } = cooling;
+    this.#log('warn', { ...this.#ids(this.#scopes(key)), code: error.code, remainingMs }, 'Token endpoint failed recently; failing fast without a request.');
+    throw error;
+  }
+
+  #recordFailure(key: string, failure: unknown): void {
+    const cooldownMs = this.#cooldown.record(key, failure);
+    const { code, message, status, attempts } = failure as TokenRequestError;
+    const context = { ...this.#ids(this.#scopes(key)), code, status, attempts, cooldownMs, error: message };
+    this.#log(code === 'ERR_ABORTED' || code === 'ERR_DETACHED' ? 'debug' : 'error', context, 'Token fetch failed.');
+  }
+
+  /** Identifiers for log lines: never the key, the assertion or a token. */
+  #ids(scopes: readonly string[]) {
+    const { clientEmail, keyId, keyFingerprint } = this.#account;
+    return { scopes, clientEmail, keyId, keyFingerprint };
   }
 
   #remember(
