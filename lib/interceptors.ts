@@ -72,6 +72,8 @@ export interface InterceptorContext {
   /** The normalised default scopes. Keys are derived per request, because `reload()` may change them. */
   readonly defaultScopes: readonly string[];
   readonly emit: Emit;
+  /** Whether an AxiosError that reaches the caller shows `Bearer [REDACTED]`. */
+  readonly maskAuthorization: boolean;
 }
 
 const REDACTED = 'Bearer [REDACTED]';
@@ -133,6 +135,7 @@ export function createRequestInterceptor(context: InterceptorContext) {
  */
 export function createResponseInterceptor(context: InterceptorContext) {
   const { instance, source, emit } = context;
+  const redact = (error: AxiosError) => (context.maskAuthorization ? redactError(error) : hideRequest(error));
 
   // Retry once, and only when: the answer is a 401 to a request that this plugin authorized,
   // the request was not already the retry, and its body can be sent again byte for byte.
@@ -227,9 +230,13 @@ function timeoutError(config: InternalAxiosRequestConfig, timeoutMs: number): Ax
 }
 
 /** Masks the token in an error that reaches the caller, and hides the raw request objects. */
-function redact(error: AxiosError): AxiosError {
+function redactError(error: AxiosError): AxiosError {
   const headers = error.config?.headers;
   if (headers instanceof AxiosHeaders && headers.has('Authorization')) headers.set('Authorization', REDACTED);
+  return hideRequest(error);
+}
+
+function hideRequest(error: AxiosError): AxiosError {
   // A stream body was piped into the Node request, so it links to the raw headers too.
   if (error.config !== undefined && !isReplayable(error.config.data)) {
     Object.defineProperty(error.config, 'data', { enumerable: false });
