@@ -14,11 +14,36 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** Writes one line through `logger`, if there is one. A logger that throws cannot break a request. */
 export type Log = (level: LogLevel, context: Record<string, unknown>, message: string) => void;
 
-export function createLog(logger: Logger | undefined): Log {
+/** Lines that repeat within this window are counted instead of written. */
+export const LOG_REPEAT_WINDOW_MS = 10_000;
+
+/** Most distinct lines tracked for repeats; the table starts over beyond it. */
+const MAX_TRACKED_LINES = 200;
+
+/**
+ * Creates the plugin's `Log`. A line that repeats (same level, message, `code` and `scopes`)
+ * within {@link LOG_REPEAT_WINDOW_MS} is dropped and counted, and the next one written after the
+ * window carries that count as `suppressed`.
+ */
+export function createLog(logger: Logger | undefined, windowMs = LOG_REPEAT_WINDOW_MS): Log {
   if (logger === undefined) return () => {};
+  const repeats = new Map<string, { until: number; suppressed: number }>();
+
   return (level, context, message) => {
+    const key = `${level}\n${message}\n${String(context.code ?? '')}\n${String(context.scopes ?? '')}`;
+    const now = performance.now();
+    const seen = repeats.get(key);
+    if (seen !== undefined && now < seen.until) {
+      seen.suppressed++;
+      return;
+    }
+    if (repeats.size >= MAX_TRACKED_LINES) repeats.clear();
+    repeats.set(key, { until: now + windowMs, suppressed: 0 });
+
+    const suppressed = seen?.suppressed ?? 0;
+    const line = { name: 'vendasta-axios-auth', ...context, ...(suppressed > 0 ? { suppressed } : {}) };
     try {
-      logger[level]?.({ name: 'vendasta-axios-auth', ...context }, message);
+      logger[level]?.(line, message);
     } catch {
       // A broken logger must not turn a working request into a failed one.
     }
