@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import { detectUnsupportedFormat, detectUnsupportedText } from './credentials-formats.js';
 import { CredentialsError } from './errors.js';
 
 /** The environment variable that names the credentials file when no `credentials` option is set. */
@@ -158,6 +159,7 @@ function readCredentials(
  */
 function readCredentialsText(value: string, origin: string): { json: unknown; source: string } {
   const text = stripBom(value).trim();
+  detectUnsupportedText(text, `the value of ${origin}`);
   if (text.startsWith('{')) {
     return { json: parseJson(text, origin), source: 'inline' };
   }
@@ -171,8 +173,9 @@ function readCredentialsText(value: string, origin: string): { json: unknown; so
 }
 
 function readFile(path: string, origin: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -188,18 +191,30 @@ function readFile(path: string, origin: string): string {
       { cause: error },
     );
   }
+  detectUnsupportedText(bytes, `credentials file ${path}`);
+  return bytes.toString('utf8');
 }
 
 function parseJson(text: string, origin: string): unknown {
+  const json = stripBom(text);
   try {
-    return JSON.parse(stripBom(text));
+    return JSON.parse(json);
   } catch (error) {
-    // The parser's message can quote the text around the error, which may be key material.
+    // The parser's message can quote the text around the error, which may be key material, so
+    // only the position is kept.
     throw new CredentialsError(
       'ERR_CREDENTIALS_INVALID',
-      `Credentials in ${origin} are not valid JSON. Download the service-account file again instead of editing it by hand.`,
+      `Credentials in ${origin} are not valid JSON${locateSyntaxError(error, json)}. Download the service-account file again instead of editing it by hand.`,
     );
   }
+}
+
+/** Returns ` (line L, column C)` for a JSON.parse error that states a position, else ''. */
+function locateSyntaxError(error: unknown, text: string): string {
+  const match = /position (\d+)/.exec(error instanceof Error ? error.message : '');
+  if (match === null) return /end of JSON input/.test(String(error)) ? ' (the text ends too early)' : '';
+  const before = text.slice(0, Number(match[1])).split('\n');
+  return ` (line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1})`;
 }
 
 function stripBom(text: string): string {
@@ -211,6 +226,7 @@ function parseServiceAccount(json: unknown, source: string): ServiceAccount {
     throw invalid('', `Credentials from ${source} must be a JSON object.`);
   }
   const fields = json as Record<string, unknown>;
+  detectUnsupportedFormat(fields, source);
 
   if (fields.type !== 'service_account') {
     throw invalid(

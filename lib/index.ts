@@ -12,7 +12,7 @@ export { isReplayable } from './interceptors.js';
 
 export type { VendastaAuth } from './attach.js';
 export type { CredentialsInput, ServiceAccountCredentialsJson, AssertionAlgorithm } from './credentials.js';
-export type { VendastaAuthErrorCode, TokenRequestErrorDetails } from './errors.js';
+export type { VendastaAuthErrorCode, TokenRequestErrorDetails, UnsupportedCredentialsFormat } from './errors.js';
 export type { VendastaAuthEvents, VendastaAuthEmitter, SkipReason, InvalidateReason } from './events.js';
 export type { VendastaAuthOptions, HostPattern } from './options.js';
 export type { VendastaAuthRequestOptions, NotRetriedReason } from './interceptors.js';
