@@ -49,9 +49,12 @@ export class ServerClock {
   }
 }
 
-/** Parses an HTTP date (RFC 9110 section 5.6.7) into milliseconds, or undefined. */
+/**
+ * Parses an HTTP date (RFC 9110 section 5.6.7) into milliseconds, or undefined. All three forms
+ * start with a day name, which keeps `Date.parse` from reading numbers such as `-5` as years.
+ */
 export function parseHttpDate(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (typeof value !== 'string' || !/^\s*[A-Za-z]{3}/.test(value)) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;
 }
