@@ -56,7 +56,7 @@ describe('token request retries', () => {
     const errors = ofType('token:error');
     expect(errors).toHaveLength(1);
     expect(errors[0]!.willRetry).toBe(true);
-    expect(errors[0]!.error.status).toBe(status);
+    expect((errors[0]!.error as TokenRequestError).status).toBe(status);
     expect(ofType('token:success')[0]!.attempts).toBe(2);
   });
 
@@ -417,7 +417,7 @@ describe('cooldown', () => {
     server.injectFaults(...Array.from({ length: 1000 }, () => ({ status: 503 })));
 
     const started = performance.now();
-    const calls: Array<Promise<string>> = [];
+    const calls: Array<Promise<unknown>> = [];
     while (performance.now() - started < 1000 && calls.length < 400) {
       for (let index = 0; index < 4; index++) calls.push(auth.getAccessToken());
       await sleep(10);

@@ -30,7 +30,7 @@ export function attachRecorded(baseURL: string, options: VendastaAuthOptions): A
  * Settles every promise, failing the test if any is still pending after `limitMs`, so that a
  * hung request shows up as a failure instead of a jest timeout.
  */
-export async function settleAll<T>(promises: Array<Promise<T>>, limitMs = 15_000): Promise<Array<PromiseSettledResult<T>>> {
+export async function settleAll(promises: Array<Promise<unknown>>, limitMs = 15_000): Promise<Array<PromiseSettledResult<unknown>>> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), limitMs);
