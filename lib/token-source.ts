@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 
-import { describeOffset, LARGE_CLOCK_SKEW_MS, ServerClock } from './clock.js';
+import { ServerClock } from './clock.js';
 import { FailureCooldown } from './cooldown.js';
 import type { ServiceAccount } from './credentials.js';
 import { TokenRequestError, VendastaAuthError } from './errors.js';
 import type { InvalidateReason, VendastaAuthEvents } from './events.js';
+import { FetchObserver } from './fetch-observer.js';
 import type { Log } from './logger.js';
 import { TokenSealer } from './seal.js';
 import { guardStore } from './stores/store-guard.js';
@@ -14,7 +15,6 @@ import {
   createTokenHttpClient,
   requestAccessToken,
   type AccessToken,
-  type FetchContext,
   type TokenEndpointSettings,
 } from './token-endpoint.js';
 
@@ -26,7 +26,7 @@ export interface TokenSourceSettings {
   refreshAheadMs: number;
   /** Deadline of a whole fetch, retries included. */
   timeoutMs: number;
-  /** How long requests fail fast after a failure that will not change, in milliseconds. */
+  /** Cooldown after a failed fetch, in milliseconds; see `FailureCooldown`. */
   cooldownMs: number;
   /** How long a process may hold a store lease while it fetches. */
   leaseMs: number;
@@ -91,6 +91,7 @@ export class TokenSource {
   readonly #scopesByKey = new Map<string, readonly string[]>();
   readonly #clock = new ServerClock();
   readonly #cooldown: FailureCooldown;
+  readonly #observer: FetchObserver;
   #closed = false;
 
   constructor(account: ServiceAccount, settings: TokenSourceSettings, store: TokenStore, emit: Emit, log: Log) {
@@ -102,6 +103,7 @@ export class TokenSource {
     this.#emit = emit;
     this.#log = log;
     this.#cooldown = new FailureCooldown({ cooldownMs: settings.cooldownMs, retry: settings.endpoint.retry });
+    this.#observer = new FetchObserver(account, emit, log);
   }
 
   /** Returns the cache key of a normalised scope set. */
@@ -131,11 +133,7 @@ export class TokenSource {
     if (cached !== undefined) return cached;
     this.#assertOpen();
 
-    let flight = this.#flights.get(key);
-    if (flight === undefined) {
-      this.#failFastDuringCooldown(key);
-      flight = this.#startFlight(key, false);
-    }
+    const flight = this.#flights.get(key) ?? this.#startFlightUnlessCooling(key);
     flight.waiters++;
     try {
       return await waitWithSignal(flight.promise, signal);
@@ -213,6 +211,14 @@ export class TokenSource {
     });
   }
 
+  /** Starts a fetch, or throws a copy of the last failure while `key` cools down after it. */
+  #startFlightUnlessCooling(key: string): Flight {
+    const cooling = this.#cooldown.check(key);
+    if (cooling === undefined) return this.#startFlight(key, false);
+    this.#observer.failingFast(this.#scopes(key), cooling.error, cooling.remainingMs);
+    throw cooling.error;
+  }
+
   #startFlight(key: string, background: boolean): Flight {
     const controller = new AbortController();
     const deadline = AbortSignal.timeout(this.#settings.timeoutMs);
@@ -233,7 +239,7 @@ export class TokenSource {
         },
         (error: unknown) => {
           const failure = deadline.aborted && !controller.signal.aborted ? this.#timeoutError(key, error) : error;
-          this.#recordFailure(key, failure);
+          this.#observer.failed(this.#scopes(key), failure, this.#cooldown.record(key, failure));
           throw failure;
         },
       )
@@ -266,7 +272,9 @@ export class TokenSource {
     const started = performance.now();
     const account = this.#account;
     try {
-      const context = this.#fetchContext(scopes, signal, background, started);
+      // The flight's deadline timer started a moment before this fetch.
+      const deadlineAt = started + this.#settings.timeoutMs;
+      const context = this.#observer.context(scopes, { signal, background, deadlineAt, clock: this.#clock });
       const { token, attempts, usedAccount } = await this.#requestWithReload(account, scopes, context);
       // After a reload the token belongs under the new key's cache key.
       const cacheKey = usedAccount === account ? key : this.keyFor(scopes);
@@ -274,7 +282,7 @@ export class TokenSource {
       const entry = this.#remember(cacheKey, { token, storedValue }, usedAccount);
       const durationMs = Math.round(performance.now() - started);
       this.#emit('token:success', { scopes, expiresAt: token.expiresAt, durationMs, attempts });
-      this.#log('info', { ...this.#ids(scopes), attempts, durationMs, expiresAt: token.expiresAt }, 'Fetched an access token.');
+      this.#observer.fetched(scopes, { attempts, durationMs, expiresAt: token.expiresAt });
       this.#storeSet(this.#storeKey(cacheKey), entry);
       return entry;
     } catch (error) {
@@ -282,58 +290,6 @@ export class TokenSource {
     } finally {
       if (typeof leaseId === 'string') this.#releaseLease(storeKey, leaseId);
     }
-  }
-
-  #fetchContext(scopes: readonly string[], signal: AbortSignal, background: boolean, started: number): FetchContext {
-    return {
-      signal,
-      background,
-      clock: this.#clock,
-      // The flight's deadline timer started a moment before this fetch.
-      deadlineAt: started + this.#settings.timeoutMs,
-      onAttempt: (attempt) => {
-        this.#emit('token:request', { scopes, attempt });
-        this.#log('debug', { ...this.#ids(scopes), attempt }, 'Requesting an access token.');
-      },
-      onFailedAttempt: (error, attempt, willRetry, delayMs) => {
-        this.#emit('token:error', { scopes, error, attempt, willRetry: willRetry || background });
-        if (!willRetry) return;
-        const { code, status, oauthError } = error;
-        this.#log('warn', { ...this.#ids(scopes), attempt, code, status, oauthError, delayMs }, 'Token request failed; retrying.');
-      },
-      onClockOffset: (offsetMs) => this.#reportClockOffset(offsetMs),
-    };
-  }
-
-  #reportClockOffset(offsetMs: number): void {
-    const context = { tokenUri: this.#account.tokenUri, offsetMs };
-    if (Math.abs(offsetMs) < LARGE_CLOCK_SKEW_MS) {
-      this.#log('info', context, `Clock offset to the token endpoint is now ${describeOffset(offsetMs)}.`);
-      return;
-    }
-    this.#log('warn', context, `Clock skew of ${describeOffset(offsetMs)}: assertions now use the token endpoint's clock. Fix this host's clock.`);
-    this.#emit('clock:skew', { offsetMs });
-  }
-
-  #failFastDuringCooldown(key: string): void {
-    const cooling = this.#cooldown.check(key);
-    if (cooling === undefined) return;
-    const { error, remainingMs } = cooling;
-    this.#log('warn', { ...this.#ids(this.#scopes(key)), code: error.code, remainingMs }, 'Token endpoint failed recently; failing fast without a request.');
-    throw error;
-  }
-
-  #recordFailure(key: string, failure: unknown): void {
-    const cooldownMs = this.#cooldown.record(key, failure);
-    const { code, message, status, attempts } = failure as TokenRequestError;
-    const context = { ...this.#ids(this.#scopes(key)), code, status, attempts, cooldownMs, error: message };
-    this.#log(code === 'ERR_ABORTED' || code === 'ERR_DETACHED' ? 'debug' : 'error', context, 'Token fetch failed.');
-  }
-
-  /** Identifiers for log lines: never the key, the assertion or a token. */
-  #ids(scopes: readonly string[]) {
-    const { clientEmail, keyId, keyFingerprint } = this.#account;
-    return { scopes, clientEmail, keyId, keyFingerprint };
   }
 
   #remember(
