@@ -73,6 +73,13 @@ describe('clock skew', () => {
     expectNear(record.iat * 1000, Date.now() + offsetMs - 30_000, 5000);
   });
 
+  test('corrects the clock even with retry false', async () => {
+    server.clockOffsetMs = 400_000;
+    const { auth } = attach({ retry: false });
+    await auth.getAccessToken();
+    expect(server.tokenRequests).toBe(2);
+  });
+
   test('later fetches use the learned offset from the start', async () => {
     server.clockOffsetMs = 400_000;
     const { auth } = attach();

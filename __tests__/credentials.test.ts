@@ -34,7 +34,7 @@ function pem(kind: 'rsa1024' | 'p384' | 'ed25519' | 'encrypted-pkcs8' | 'encrypt
   return privateKey.export({ type, format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }).toString();
 }
 
-/** A valid RS256 credentials object with `changes` applied; `undefined` removes a field. */
+/** Returns valid RS256 credentials with `changes` applied, where `undefined` removes a field. */
 function rsaWith(changes: Record<string, unknown>): Record<string, unknown> {
   const copy: Record<string, unknown> = JSON.parse(JSON.stringify(rsa.credentials));
   for (const [path, value] of Object.entries(changes)) {

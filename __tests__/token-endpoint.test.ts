@@ -334,7 +334,7 @@ describe('Retry-After', () => {
     expect(performance.now() - started).toBeLessThan(4000);
     expect(error.status).toBe(429);
     expect(error.retryAfterMs).toBe(120_000);
-    expect(error.message).toMatch(/asked to wait 60 s, past this fetch's deadline/);
+    expect(error.message).toMatch(/requested a wait of 60 s \(Retry-After\), past this fetch's deadline/);
     expect(server.tokenRequests).toBe(1);
   });
 });
@@ -442,7 +442,7 @@ describe('cooldown', () => {
   });
 });
 
-/** An unsigned JWT-shaped token with an `exp` claim; the client reads exp without verifying. */
+/** Builds an unsigned JWT-shaped token with an `exp` claim, which the client reads without verifying. */
 function jwtWithExp(exp: number): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${part({ alg: 'none' })}.${part({ exp })}.c2ln`;

@@ -26,7 +26,7 @@ export class ServerClock {
     return this.#measuredOffsetMs;
   }
 
-  /** The server's current time in milliseconds since the epoch, as far as this host can tell. */
+  /** Returns the server's current time in milliseconds since the epoch, as far as this host can tell. */
   now(): number {
     return Date.now() + this.#offsetMs;
   }

@@ -5,7 +5,7 @@ import type { RetryOptions } from './token-endpoint.js';
 /** Shortest cooldown after a passing failure, unless `cooldownMs` is shorter. */
 const MIN_TRANSIENT_COOLDOWN_MS = 1000;
 
-/** Failures that say nothing about the token endpoint, so they start no cooldown. */
+/** Failures that do not come from the token endpoint, so they start no cooldown. */
 const NOT_ENDPOINT_FAILURES = new Set(['ERR_ABORTED', 'ERR_DETACHED']);
 
 export interface CooldownSettings {
@@ -30,7 +30,7 @@ interface FailureRecord {
  *   cooldown is `cooldownMs`.
  * - After a passing failure (network errors, timeouts, 408, 429, 5xx, once retries are spent),
  *   it continues the retry backoff schedule, from 1 s up to at most `cooldownMs`.
- * - A `Retry-After` answer makes it at least that long, up to `retry.maxRetryAfterMs`.
+ * - A `Retry-After` header makes it at least that long, up to `retry.maxRetryAfterMs`.
  */
 export class FailureCooldown {
   readonly #settings: CooldownSettings;
@@ -71,12 +71,12 @@ export class FailureCooldown {
       const backoff = backoffDelay(retry.retries + failures - 1, retry);
       durationMs = Math.min(cooldownMs, Math.max(backoff, MIN_TRANSIENT_COOLDOWN_MS));
     }
-    const asked = error instanceof TokenRequestError ? (error.retryAfterMs ?? 0) : 0;
-    return Math.max(durationMs, Math.min(asked, retry.maxRetryAfterMs));
+    const requested = error instanceof TokenRequestError ? (error.retryAfterMs ?? 0) : 0;
+    return Math.max(durationMs, Math.min(requested, retry.maxRetryAfterMs));
   }
 }
 
-/** A new error of the same class and code, whose message says that no request was made. */
+/** Copies an error into one of the same class and code whose message states that no request was made. */
 function copyForCooldown(error: VendastaAuthError, remainingMs: number): VendastaAuthError {
   const note = ` No new token request is made for another ${(remainingMs / 1000).toFixed(1)} s after this failure.`;
   if (!(error instanceof TokenRequestError)) {

@@ -1,6 +1,6 @@
 import { CredentialsError, type UnsupportedCredentialsFormat } from './errors.js';
 
-/** What a usable file looks like, for messages. */
+/** Description of a usable file, for messages. */
 const EXPECTED =
   'This flow needs a Vendasta service-account key: a JSON file with type "service_account", private_key, client_email, token_uri, assertionHeaderData and assertionPayloadData. Download a new key (JSON) for the service account from Vendasta.';
 
@@ -60,7 +60,7 @@ function classify(fields: Record<string, unknown>): { format: UnsupportedCredent
   return undefined;
 }
 
-/** A DER SEQUENCE with a long-form length, which is how PKCS#12 and DER key files start. */
+/** Returns whether bytes start with a DER SEQUENCE of long-form length, as PKCS#12 and DER key files do. */
 function isDerSequence(bytes: Buffer): boolean {
   return bytes.length > 4 && bytes[0] === 0x30 && bytes[1]! >= 0x81 && bytes[1]! <= 0x84;
 }

@@ -65,11 +65,12 @@ export interface VendastaAuthOptions {
    */
   retry?: RetryOptions | false;
   /**
-   * After a failed token fetch, requests for the same scopes fail fast with the same error for a
-   * while instead of each starting a token request. This is that while, in milliseconds, after a
-   * failure that repeating will not fix (an OAuth error, another 4xx, an invalid response), and the
-   * upper bound after a passing one (network errors, timeouts, 5xx), which continues the retry
-   * backoff from 1 s. A `Retry-After` answer lengthens it. `0` turns it off except for `Retry-After`.
+   * Cooldown after a failed token fetch, in milliseconds, during which requests for the same
+   * scopes fail fast with the same error instead of each starting a token request. After a failure
+   * that repeating will not fix (an OAuth error, another 4xx, an invalid response), the cooldown is
+   * this long. After a passing one (network errors, timeouts, 5xx), it continues the retry backoff
+   * from 1 s and this is its upper bound. A `Retry-After` header lengthens it. `0` turns it off,
+   * except for `Retry-After`.
    * @default 10000
    */
   cooldownMs?: number;

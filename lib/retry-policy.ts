@@ -8,8 +8,9 @@ export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 5
 export const TRANSIENT_OAUTH_ERRORS: ReadonlySet<string> = new Set(['server_error', 'temporarily_unavailable']);
 
 /**
- * Network error codes that repeat on every attempt: TLS and certificate failures and invalid
- * URLs. Every other network error (refused, reset, hang-up, DNS, timeout) is retried.
+ * Network error codes that repeat on every attempt (TLS and certificate failures, invalid URLs)
+ * or that mean the caller cancelled. Every other network error (refused, reset, hang-up, DNS,
+ * timeout) is retried.
  */
 const PERMANENT_NETWORK_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_INVALID_URL|ERR_CANCELED)/;
 

@@ -57,7 +57,7 @@ export interface TokenEndpointSettings {
   retry: Required<RetryOptions>;
 }
 
-/** What one fetch needs besides the settings: its signal, deadline, clock and callbacks. */
+/** Inputs of one fetch besides the settings: its signal, deadline, clock and callbacks. */
 export interface FetchContext {
   readonly signal: AbortSignal;
   /** `performance.now()` value after which the fetch is abandoned. */
@@ -71,7 +71,7 @@ export interface FetchContext {
   onClockOffset(offsetMs: number): void;
 }
 
-/** What to do after a failed attempt. */
+/** The outcome of a failed attempt: whether and when to retry. */
 interface RetryDecision {
   readonly retry: boolean;
   readonly delayMs: number;
@@ -96,7 +96,7 @@ export function createTokenHttpClient(): AxiosInstance {
  * Requests an access token for `scopes`, signing a new assertion for every attempt.
  *
  * Network errors, timeouts, 408, 429, 500, 502, 503 and 504 are retried with exponential backoff
- * and jitter, waiting at least as long as `Retry-After` asks. A retry that could not start before
+ * and jitter, waiting at least as long as `Retry-After` requests. A retry that could not start before
  * the deadline is not made. OAuth errors fail at once, except that an `invalid_grant` that came
  * with a large new clock offset is repeated once, with the corrected clock.
  *
@@ -136,7 +136,9 @@ export async function requestAccessToken(
     } else {
       decision = decideRetry(failure, retriesConsumed, settings.retry, context.deadlineAt);
     }
-    annotateClockSkew(failure, clock.measuredOffsetMs, decision.clockCorrection ? 'retrying' : corrected ? 'after-correction' : 'final');
+    let stage: 'retrying' | 'after-correction' | 'final' = corrected ? 'after-correction' : 'final';
+    if (decision.clockCorrection) stage = 'retrying';
+    annotateClockSkew(failure, clock.measuredOffsetMs, stage);
     corrected ||= decision.clockCorrection;
 
     context.onFailedAttempt(failure, attempts, decision.retry, decision.delayMs);
@@ -175,11 +177,11 @@ function decideRetry(
 ): RetryDecision {
   if (!isRetryable(failure) || retriesConsumed >= retry.retries) return NO_RETRY;
 
-  const asked = Math.min(failure.retryAfterMs ?? 0, retry.maxRetryAfterMs);
-  const delayMs = Math.max(backoffDelay(retriesConsumed, retry), asked);
+  const requested = Math.min(failure.retryAfterMs ?? 0, retry.maxRetryAfterMs);
+  const delayMs = Math.max(backoffDelay(retriesConsumed, retry), requested);
   if (performance.now() + delayMs >= deadlineAt) {
-    if (asked > 0) {
-      failure.message += ` The endpoint asked to wait ${Math.ceil(asked / 1000)} s, past this fetch's deadline (\`timeoutMs\`).`;
+    if (requested > 0) {
+      failure.message += ` The endpoint requested a wait of ${Math.ceil(requested / 1000)} s (Retry-After), past this fetch's deadline (\`timeoutMs\`).`;
     }
     return NO_RETRY;
   }
@@ -242,7 +244,7 @@ function readResponse(
   throw errorFromResponse(response, tokenUri, parseRetryAfter(response.headers['retry-after'], reference));
 }
 
-/** A 2xx body with an OAuth `error` and no `access_token`, which some gateways send. */
+/** Returns whether a 2xx body has an OAuth `error` and no `access_token`, as some gateways send. */
 function carriesOAuthError(response: AxiosResponse<string>): boolean {
   const body = parseJsonObject(response.data);
   return typeof body?.error === 'string' && body.access_token === undefined;

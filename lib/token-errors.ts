@@ -19,10 +19,10 @@ export function networkError(error: unknown, tokenUri: string): TokenRequestErro
   const cause = Object.assign(new Error(reason), { code: typeof networkCode === 'string' ? networkCode : code });
 
   const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-  const what = timedOut ? 'timed out' : `failed (${cause.code ?? 'network error'}: ${reason})`;
+  const problem = timedOut ? 'timed out' : `failed (${cause.code ?? 'network error'}: ${reason})`;
   const failure = new TokenRequestError(
     'ERR_TOKEN_REQUEST_FAILED',
-    `Token request to ${tokenUri} ${what}.`,
+    `Token request to ${tokenUri} ${problem}.`,
     { cause },
   );
   const next = isRetryable(failure)
@@ -32,7 +32,7 @@ export function networkError(error: unknown, tokenUri: string): TokenRequestErro
   return failure;
 }
 
-/** Builds the error for a non-2xx answer, or a 2xx answer whose body carries an OAuth `error`. */
+/** Builds the error for a non-2xx response, or a 2xx response whose body carries an OAuth `error`. */
 export function errorFromResponse(
   response: AxiosResponse<string>,
   tokenUri: string,

@@ -5,10 +5,10 @@ import { TokenRequestError } from './errors.js';
 /** Lifetime assumed for a token whose response has no `expires_in` and that is not a JWT with `exp`. */
 export const FALLBACK_TOKEN_LIFETIME_SECONDS = 300;
 
-/** Longest lifetime trusted from a response, so a wrong `expires_in` cannot pin a token for days. */
+/** Maximum lifetime trusted from a response, so a wrong `expires_in` cannot pin a token for days. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
-/** Longest text of a non-JSON body kept in an error's `response`. */
+/** Maximum length of a non-JSON body kept in an error's `response`, in characters. */
 const MAX_KEPT_BODY_CHARS = 2000;
 
 /** A validated access token. */
@@ -142,19 +142,19 @@ export function scrubTokens(text: string): string {
 }
 
 /**
- * A copy of the response for `TokenRequestError.response`: status, headers and body, without the
+ * Copies the response for `TokenRequestError.response`: status, headers and body, without the
  * request (which carries the assertion) and with every token value masked.
  */
 export function describeResponse(response: AxiosResponse<string>, body: Record<string, unknown> | undefined) {
-  let kept: unknown;
+  let safeBody: unknown;
   if (body !== undefined) {
     const masked: Record<string, unknown> = { ...body };
     for (const field of ['access_token', 'refresh_token', 'id_token']) {
       if (field in masked) masked[field] = '[REDACTED]';
     }
-    kept = JSON.parse(scrubTokens(JSON.stringify(masked)));
+    safeBody = JSON.parse(scrubTokens(JSON.stringify(masked)));
   } else if (typeof response.data === 'string') {
-    kept = scrubTokens(response.data.slice(0, MAX_KEPT_BODY_CHARS));
+    safeBody = scrubTokens(response.data.slice(0, MAX_KEPT_BODY_CHARS));
   }
-  return { status: response.status, headers: { ...(response.headers as Record<string, unknown>) }, body: kept };
+  return { status: response.status, headers: { ...(response.headers as Record<string, unknown>) }, body: safeBody };
 }
