@@ -13,6 +13,10 @@ const MAX_DESCRIPTION_CHARS = 300;
  * body contains the assertion, so only its code and message are kept.
  */
 export function networkError(error: unknown, tokenUri: string): TokenRequestError {
+  if (axios.isCancel(error)) {
+    // The fetch's own signal aborted: its deadline passed, or every caller gave up.
+    return new TokenRequestError('ERR_ABORTED', `Token request to ${tokenUri} was cancelled.`);
+  }
   const code = axios.isAxiosError(error) ? error.code : undefined;
   const networkCode = (error as { cause?: { code?: unknown } }).cause?.code;
   const reason = error instanceof Error ? error.message : String(error);
