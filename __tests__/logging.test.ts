@@ -220,8 +220,8 @@ describe('maskAuthorizationInErrors', () => {
 describe('option validation', () => {
   test.each([
     [{ maskAuthorizationInErrors: 'yes' }, 'ERR_INVALID_ARG_TYPE', /`maskAuthorizationInErrors` must be true or false, got string/],
-    [{ cooldownMs: -1 }, 'ERR_INVALID_ARG_VALUE', /`cooldownMs` must be at least 0, got -1/],
-    [{ retry: { maxRetryAfterMs: 'x' } }, 'ERR_INVALID_ARG_VALUE', /`retry\.maxRetryAfterMs` must be a number, got string/],
+    [{ cooldownMs: -1 }, 'ERR_INVALID_ARG_VALUE', /`cooldownMs` must be between 0 and 2147483647, got -1/],
+    [{ retry: { maxRetryAfterMs: 'x' } }, 'ERR_INVALID_ARG_TYPE', /`retry\.maxRetryAfterMs` must be a number, got string/],
   ])('%j', (options, code, message) => {
     let caught: unknown;
     try {

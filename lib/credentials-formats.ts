@@ -11,16 +11,16 @@ const EXPECTED =
 export function detectUnsupportedText(contents: string | Buffer, origin: string): void {
   if (Buffer.isBuffer(contents)) {
     if (isDerSequence(contents)) {
-      throw unsupported('pkcs12', `The ${origin} is a binary DER file, such as a PKCS#12 (.p12) key or certificate, not JSON.`);
+      throw unsupported('pkcs12', `The credentials in ${origin} are a binary DER file, such as a PKCS#12 (.p12) key or certificate, not JSON.`);
     }
     if (contents.includes(0)) {
-      throw unsupported('pkcs12', `The ${origin} is a binary file, not JSON text.`);
+      throw unsupported('pkcs12', `The credentials in ${origin} are a binary file, not JSON text.`);
     }
     contents = contents.toString('utf8');
   }
   const text = contents.replace(/^\uFEFF/, '').trimStart();
   if (text.startsWith('-----BEGIN')) {
-    throw unsupported('pem-key-only', `The ${origin} contains only a PEM key block, not a service-account JSON file, so the service account, key id and token endpoint are unknown.`);
+    throw unsupported('pem-key-only', `The credentials in ${origin} are only a PEM key block, not a service-account JSON file, so the service account, key id and token endpoint are unknown.`);
   }
 }
 

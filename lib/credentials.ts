@@ -159,7 +159,7 @@ function readCredentials(
  */
 function readCredentialsText(value: string, origin: string): { json: unknown; source: string } {
   const text = stripBom(value).trim();
-  detectUnsupportedText(text, `the value of ${origin}`);
+  detectUnsupportedText(text, origin);
   if (text.startsWith('{')) {
     return { json: parseJson(text, origin), source: 'inline' };
   }
@@ -191,7 +191,7 @@ function readFile(path: string, origin: string): string {
       { cause: error },
     );
   }
-  detectUnsupportedText(bytes, `credentials file ${path}`);
+  detectUnsupportedText(bytes, `file ${path}`);
   return bytes.toString('utf8');
 }
 
