@@ -153,6 +153,18 @@ describe('createLog', () => {
     expect(lines[0]!.context.suppressed).toBeUndefined();
   });
 
+  test('tells operations apart and adds counts', async () => {
+    const { logger, lines } = recordingLogger();
+    const log = createLog(logger, 50);
+    log('warn', { operation: 'get', code: 'E' }, 'Store failed.');
+    log('warn', { operation: 'set', code: 'E' }, 'Store failed.');
+    log('warn', { operation: 'get', code: 'E' }, 'Store failed.');
+    expect(lines).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    log('warn', { operation: 'get', code: 'E', suppressed: 4 }, 'Store failed.');
+    expect(lines[2]!.context.suppressed).toBe(5);
+  });
+
   test('is silent without a logger', () => {
     expect(() => createLog(undefined)('error', {}, 'nothing')).not.toThrow();
   });
