@@ -379,6 +379,17 @@ describe('cooldown', () => {
     expect(server.tokenRequests).toBe(2);
   });
 
+  test('reload() ends it', async () => {
+    const { auth } = attach({ cooldownMs: 10_000 });
+    server.injectFaults({ status: 401, body: { error: 'invalid_client' } });
+    expectTokenError(await rejectionOf(auth.getAccessToken()), 'ERR_OAUTH_INVALID_CLIENT');
+    expectTokenError(await rejectionOf(auth.getAccessToken()), 'ERR_OAUTH_INVALID_CLIENT');
+    expect(server.tokenRequests).toBe(1);
+    auth.reload();
+    await auth.getAccessToken();
+    expect(server.tokenRequests).toBe(2);
+  });
+
   test('is kept per scope set', async () => {
     const { auth } = attach({ cooldownMs: 5000 });
     server.injectFaults({ status: 400, body: { error: 'invalid_scope' } });

@@ -63,6 +63,11 @@ export class FailureCooldown {
     this.#records.delete(key);
   }
 
+  /** Forgets every failure, because new credentials may fix them. */
+  clearAll(): void {
+    this.#records.clear();
+  }
+
   #durationFor(error: VendastaAuthError, failures: number): number {
     const { cooldownMs, retry } = this.#settings;
     const passing = isRetryable(error) || error.code === 'ERR_TOKEN_TIMEOUT';

@@ -18,11 +18,12 @@ export interface FetchBasics {
  * key id and key fingerprint, and never a header, a body, the assertion or a token.
  */
 export class FetchObserver {
-  readonly #account: ServiceAccount;
+  /** Returns the account in use, which `reload()` may replace. */
+  readonly #account: () => ServiceAccount;
   readonly #emit: Emit;
   readonly #log: Log;
 
-  constructor(account: ServiceAccount, emit: Emit, log: Log) {
+  constructor(account: () => ServiceAccount, emit: Emit, log: Log) {
     this.#account = account;
     this.#emit = emit;
     this.#log = log;
@@ -55,8 +56,8 @@ export class FetchObserver {
   failed(scopes: readonly string[], failure: unknown, cooldownMs: number): void {
     const { code, message, status, attempts } = failure as TokenRequestError;
     const context = { ...this.#ids(scopes), code, status, attempts, cooldownMs, error: message };
-    const ended = code === 'ERR_ABORTED' || code === 'ERR_DETACHED';
-    this.#log(ended ? 'debug' : 'error', context, 'Token fetch failed.');
+    // detach() ends fetches on purpose, so that is not an error.
+    this.#log(code === 'ERR_DETACHED' ? 'debug' : 'error', context, 'Token fetch failed.');
   }
 
   failingFast(scopes: readonly string[], error: VendastaAuthError, remainingMs: number): void {
@@ -65,7 +66,7 @@ export class FetchObserver {
   }
 
   #reportClockOffset(offsetMs: number): void {
-    const context = { tokenUri: this.#account.tokenUri, offsetMs };
+    const context = { tokenUri: this.#account().tokenUri, offsetMs };
     if (Math.abs(offsetMs) < LARGE_CLOCK_SKEW_MS) {
       this.#log('info', context, `Clock offset to the token endpoint is now ${describeOffset(offsetMs)}.`);
       return;
@@ -76,7 +77,7 @@ export class FetchObserver {
   }
 
   #ids(scopes: readonly string[]) {
-    const { clientEmail, keyId, keyFingerprint } = this.#account;
+    const { clientEmail, keyId, keyFingerprint } = this.#account();
     return { scopes, clientEmail, keyId, keyFingerprint };
   }
 }

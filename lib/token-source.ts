@@ -103,7 +103,7 @@ export class TokenSource {
     this.#emit = emit;
     this.#log = log;
     this.#cooldown = new FailureCooldown({ cooldownMs: settings.cooldownMs, retry: settings.endpoint.retry });
-    this.#observer = new FetchObserver(account, emit, log);
+    this.#observer = new FetchObserver(() => this.#account, emit, log);
   }
 
   /** Returns the cache key of a normalised scope set. */
@@ -162,6 +162,7 @@ export class TokenSource {
     this.#settings = { ...this.#settings, endpoint: { ...this.#settings.endpoint, tokenUri: account.tokenUri } };
     this.invalidateAll('reload');
     this.#flights.clear();
+    this.#cooldown.clearAll();
   }
 
   /**
