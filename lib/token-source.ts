@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { ServerClock } from './clock.js';
 import { FailureCooldown } from './cooldown.js';
 import type { ServiceAccount } from './credentials.js';
@@ -7,8 +5,7 @@ import { TokenRequestError, VendastaAuthError } from './errors.js';
 import type { InvalidateReason, VendastaAuthEvents } from './events.js';
 import { FetchObserver } from './fetch-observer.js';
 import type { Log } from './logger.js';
-import { TokenSealer } from './seal.js';
-import { guardStore } from './stores/store-guard.js';
+import { SharedTokens } from './shared-tokens.js';
 import type { TokenStore } from './stores/types.js';
 import { nextRefreshAfterFailure, scheduleRefresh } from './token-schedule.js';
 import {
@@ -81,8 +78,7 @@ interface Flight {
 export class TokenSource {
   #account: ServiceAccount;
   #settings: TokenSourceSettings;
-  readonly #store: TokenStore;
-  #sealer: TokenSealer;
+  readonly #shared: SharedTokens;
   readonly #emit: Emit;
   readonly #log: Log;
   readonly #http = createTokenHttpClient();
@@ -97,9 +93,7 @@ export class TokenSource {
   constructor(account: ServiceAccount, settings: TokenSourceSettings, store: TokenStore, emit: Emit, log: Log) {
     this.#account = account;
     this.#settings = settings;
-    // Bounded in time and reported, so a down or slow store only costs a fetch of our own.
-    this.#store = guardStore(store, emit, log);
-    this.#sealer = new TokenSealer(account.privateKey);
+    this.#shared = new SharedTokens(store, account.privateKey, settings, emit, log);
     this.#emit = emit;
     this.#log = log;
     this.#cooldown = new FailureCooldown({ cooldownMs: settings.cooldownMs, retry: settings.endpoint.retry });
@@ -158,7 +152,7 @@ export class TokenSource {
    */
   replaceAccount(account: ServiceAccount): void {
     this.#account = account;
-    this.#sealer = new TokenSealer(account.privateKey);
+    this.#shared.useKey(account.privateKey);
     this.#settings = { ...this.#settings, endpoint: { ...this.#settings.endpoint, tokenUri: account.tokenUri } };
     this.invalidateAll('reload');
     this.#flights.clear();
@@ -172,7 +166,7 @@ export class TokenSource {
   invalidate(key: string, entry: CachedToken, reason: InvalidateReason): boolean {
     if (this.#cache.get(key) !== entry) return false;
     this.#cache.delete(key);
-    this.#storeDelete(key, entry.storedValue);
+    this.#shared.delete(key, entry.storedValue);
     this.#emit('token:invalidate', { scopes: this.#scopes(key), reason });
     return true;
   }
@@ -257,16 +251,15 @@ export class TokenSource {
 
   async #fetch(key: string, signal: AbortSignal, background: boolean): Promise<CachedToken> {
     const scopes = this.#scopes(key);
-    const storeKey = this.#storeKey(key);
 
     // A refresh must not adopt the very token it replaces, which the store still holds.
     const replacing = this.#cache.get(key)?.storedValue;
-    const shared = await this.#readStore(key, storeKey);
-    if (shared !== undefined && shared.storedValue !== replacing) return this.#remember(key, shared);
+    const shared = await this.#shared.read(key, replacing);
+    if (shared !== undefined) return this.#remember(key, shared);
 
-    const leaseId = await this.#acquireLease(storeKey);
+    const leaseId = await this.#shared.acquireLease(key);
     if (leaseId === null) {
-      const fromOther = await this.#waitForStore(key, storeKey, signal, replacing);
+      const fromOther = await this.#shared.waitFor(key, signal, replacing);
       if (fromOther !== undefined) return this.#remember(key, fromOther);
     }
 
@@ -279,17 +272,17 @@ export class TokenSource {
       const { token, attempts, usedAccount } = await this.#requestWithReload(account, scopes, context);
       // After a reload the token belongs under the new key's cache key.
       const cacheKey = usedAccount === account ? key : this.keyFor(scopes);
-      const storedValue = this.#sealer.seal(cacheKey, serialize(token));
+      const storedValue = this.#shared.seal(cacheKey, token);
       const entry = this.#remember(cacheKey, { token, storedValue }, usedAccount);
       const durationMs = Math.round(performance.now() - started);
       this.#emit('token:success', { scopes, expiresAt: token.expiresAt, durationMs, attempts });
       this.#observer.fetched(scopes, { attempts, durationMs, expiresAt: token.expiresAt });
-      this.#storeSet(this.#storeKey(cacheKey), entry);
+      this.#shared.write(cacheKey, entry.storedValue, entry.expiresAt);
       return entry;
     } catch (error) {
       throw signal.aborted && signal.reason instanceof VendastaAuthError ? signal.reason : error;
     } finally {
-      if (typeof leaseId === 'string') this.#releaseLease(storeKey, leaseId);
+      if (typeof leaseId === 'string') this.#shared.releaseLease(key, leaseId);
     }
   }
 
@@ -334,82 +327,12 @@ export class TokenSource {
     );
   }
 
-  #storeKey(key: string): string {
-    return `vendasta-axios-auth:v1:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
-  }
-
-  async #readStore(key: string, storeKey: string): Promise<{ token: AccessToken; storedValue: string } | undefined> {
-    let value: string | undefined;
-    try {
-      value = await this.#store.get(storeKey);
-    } catch {
-      return undefined;
-    }
-    if (value === undefined) return undefined;
-    const plaintext = this.#sealer.open(key, value);
-    const token = plaintext === undefined ? undefined : deserialize(plaintext);
-    if (token === undefined || token.expiresAt - Date.now() <= this.#settings.expiryMarginMs) return undefined;
-    return { token, storedValue: value };
-  }
-
-  async #acquireLease(storeKey: string): Promise<string | null | undefined> {
-    if (this.#store.acquireLease === undefined) return undefined;
-    try {
-      return (await this.#store.acquireLease(storeKey, this.#settings.leaseMs)) ?? null;
-    } catch {
-      return undefined;
-    }
-  }
-
-  #releaseLease(storeKey: string, leaseId: string): void {
-    this.#store.releaseLease?.(storeKey, leaseId).catch(() => {});
-  }
-
-  async #waitForStore(key: string, storeKey: string, signal: AbortSignal, replacing: string | undefined) {
-    const until = Date.now() + this.#settings.leaseWaitMs;
-    let pause = 25;
-    while (Date.now() < until && !signal.aborted) {
-      await sleep(Math.min(pause, until - Date.now()));
-      const found = await this.#readStore(key, storeKey);
-      if (found !== undefined && found.storedValue !== replacing) return found;
-      pause = Math.min(pause * 2, 250);
-    }
-    return undefined;
-  }
-
-  #storeSet(storeKey: string, entry: CachedToken): void {
-    const ttl = entry.expiresAt - Date.now();
-    if (ttl <= 0) return;
-    this.#store.set(storeKey, entry.storedValue, ttl).catch(() => {});
-  }
-
-  #storeDelete(key: string, storedValue: string): void {
-    this.#store.delete(this.#storeKey(key), storedValue).catch(() => {});
-  }
 }
 
 type RequestTail = Parameters<typeof requestAccessToken> extends [unknown, unknown, unknown, unknown, ...infer Tail] ? Tail : never;
 
 function isCredentialsRejection(error: unknown): boolean {
   return error instanceof TokenRequestError && (error.code === 'ERR_OAUTH_INVALID_CLIENT' || error.code === 'ERR_OAUTH_INVALID_GRANT');
-}
-
-function serialize(token: AccessToken): string {
-  return JSON.stringify({ t: token.accessToken, e: token.expiresAt, l: token.lifetimeSeconds });
-}
-
-function deserialize(text: string): AccessToken | undefined {
-  try {
-    const value = JSON.parse(text) as { t?: unknown; e?: unknown; l?: unknown };
-    if (typeof value.t !== 'string' || typeof value.e !== 'number' || typeof value.l !== 'number') return undefined;
-    return { accessToken: value.t, expiresAt: value.e, lifetimeSeconds: value.l };
-  } catch {
-    return undefined;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 /** Waits for `promise`, but rejects at once with the signal's reason when `signal` aborts. */
