@@ -1,0 +1,64 @@
+// Rows of the result table, their verdicts and the plain-text table printed at the end.
+
+/** A row of the table before it has a result. */
+export function row(scenario, measure, target) {
+  return { scenario, measure, target };
+}
+
+/** A result that meets its target when `value <= limit`. */
+export function atMost(value, limit, text) {
+  return { text, verdict: value <= limit ? 'met' : 'missed' };
+}
+
+/** A result that meets its target when `value < limit`. */
+export function below(value, limit, text) {
+  return { text, verdict: value < limit ? 'met' : 'missed' };
+}
+
+/** A result that meets its target when `value === expected`. */
+export function exactly(value, expected, text) {
+  return { text, verdict: value === expected ? 'met' : 'missed' };
+}
+
+/** A figure reported without a target. */
+export function reported(text) {
+  return { text, verdict: 'report' };
+}
+
+/** A row that did not run, with the reason. */
+export function skipped(reason) {
+  return { text: `skipped: ${reason}`, verdict: 'skipped' };
+}
+
+export function formatRatio(value) {
+  return value.toFixed(3);
+}
+
+export function formatUs(value) {
+  return `${value.toFixed(2)} us`;
+}
+
+export function formatMs(value) {
+  return `${value.toFixed(1)} ms`;
+}
+
+export function formatMb(bytes) {
+  return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+}
+
+/** Describes per-round counts as "median (min..max over N rounds)". */
+export function formatCounts(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  const range = sorted[0] === sorted.at(-1) ? `${sorted[0]}` : `${sorted[0]}..${sorted.at(-1)}`;
+  return `${middle} (${range} over ${values.length} round${values.length === 1 ? '' : 's'})`;
+}
+
+/** Returns the rows as a Markdown table, which also reads well in a terminal. */
+export function renderTable(rows) {
+  const header = ['scenario', 'measure', 'target', 'result', 'verdict'];
+  const cells = rows.map((entry) => [entry.scenario, entry.measure, entry.target, entry.result.text, entry.result.verdict]);
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((line) => line[column].length)));
+  const line = (values) => `| ${values.map((value, column) => value.padEnd(widths[column])).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n');
+}
