@@ -116,7 +116,8 @@ const sections = [
     ],
     async measure({ server, credentialsPath }) {
       const result = await benchContinuous(server, credentialsPath, continuous);
-      const detail = `${thousands(result.requests)} requests, ${result.tokensFetched} tokens fetched, failed: ${result.failed}`;
+      const left = `median ${formatMs(result.leftOnOldMs)} left on the old token when a new one arrived`;
+      const detail = `${thousands(result.requests)} requests, ${result.tokensFetched} tokens fetched, ${left}, failed: ${result.failed}`;
       const p99 = `plugin ${formatMs(result.pluginP99Ms)}, bare ${formatMs(result.bareP99Ms)} overall`;
       return [
         exactly(result.waited, 0, `${result.waited} (${detail})`),

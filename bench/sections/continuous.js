@@ -44,19 +44,27 @@ export async function benchContinuous(server, credentialsPath, counts) {
   long.close();
   await server.setTokenLifetime(lifetimeSeconds);
 
-  const arrivals = { arrivals: 0 };
+  const arrivals = { arrivals: 0, leftOnOldMs: [], lastExpiresAt: undefined };
   const plugin = createPluginClient(server, credentialsPath, {
     options: { expiryMarginSeconds: expiryMarginMs / 1000, refreshAheadSeconds: refreshAheadMs / 1000 },
     beforeAttach: (api) => markExit(api, arrivals),
   });
-  plugin.auth.events.on('token:success', () => {
+  plugin.auth.events.on('token:success', ({ expiresAt }) => {
     arrivals.arrivals++;
+    if (arrivals.lastExpiresAt !== undefined) arrivals.leftOnOldMs.push(arrivals.lastExpiresAt - Date.now());
+    arrivals.lastExpiresAt = expiresAt;
   });
   markEntry(plugin.api, arrivals);
 
   try {
     const samples = await drive(plugin.api, bare.api, counts);
-    return { ...summarize(samples, counts), tokensFetched: arrivals.arrivals, expiryMarginMs, refreshAheadMs };
+    return {
+      ...summarize(samples, counts),
+      tokensFetched: arrivals.arrivals,
+      leftOnOldMs: median(arrivals.leftOnOldMs),
+      expiryMarginMs,
+      refreshAheadMs,
+    };
   } finally {
     plugin.close();
     bare.close();

@@ -42,11 +42,11 @@ async function sequentialRounds(apis, rounds, perRound) {
     const latencies = apis.map(() => []);
     for (let index = 0; index < perRound; index++) {
       for (let step = 0; step < apis.length; step++) {
-        const which = (index + step) % apis.length;
-        latencies[which].push(await timeOne(apis[which]));
+        const position = (index + step) % apis.length;
+        latencies[position].push(await timeOne(apis[position]));
       }
     }
-    latencies.forEach((list, which) => medians[which].push(median(list)));
+    latencies.forEach((list, position) => medians[position].push(median(list)));
   }
   return medians;
 }
