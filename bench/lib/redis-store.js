@@ -1,7 +1,7 @@
 // Creates the package's Redis token store for the fleet workers, when the build has one.
 import { importDist } from './dist.js';
 
-const MODULE = 'stores/redis.js';
+const MODULE = 'redis.js';
 
 /** Returns why the Redis store cannot be used, or undefined when it can. */
 export async function redisStoreUnavailable() {
