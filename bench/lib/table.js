@@ -46,12 +46,14 @@ export function formatMb(bytes) {
   return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 }
 
-/** Describes per-round counts as "median (min..max over N rounds)". */
-export function formatCounts(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
-  const range = sorted[0] === sorted.at(-1) ? `${sorted[0]}` : `${sorted[0]}..${sorted.at(-1)}`;
-  return `${middle} (${range} over ${values.length} round${values.length === 1 ? '' : 's'})`;
+/** Describes per-round counts as "worst W (rounds: a, b, c)", in the order the rounds ran. */
+export function formatCounts(values, worst) {
+  return `${worst} (round${values.length === 1 ? '' : 's'}: ${values.join(', ')})`;
+}
+
+/** Returns the count furthest from `expected` among per-round counts. */
+export function worstCount(values, expected) {
+  return values.reduce((worst, value) => (Math.abs(value - expected) > Math.abs(worst - expected) ? value : worst));
 }
 
 /** Returns the rows as a Markdown table, which also reads well in a terminal. */
