@@ -1,7 +1,7 @@
-// One process of a fleet: attaches the plugin with the store the parent names, then on each
-// 'wave' message sends `concurrency` requests at once and reports how many failed, and on
-// 'invalidate' drops its cached tokens. Started by sections/fleet.js over IPC. It exits when the
-// parent sends 'exit' or disconnects.
+// One process of a fleet, started by sections/fleet.js over IPC. It attaches the plugin with the
+// store that the parent names. On 'wave' it sends `concurrency` requests at once and reports how
+// many failed, and on 'invalidate' it drops its cached tokens. It exits on 'exit' or when the
+// parent disconnects.
 import { Agent } from 'node:http';
 
 import axios from 'axios';
@@ -23,9 +23,9 @@ async function wave(api, concurrency) {
 }
 
 /**
- * Waits until the store answers one read, as a service would wait for Redis at start-up, so the
- * first wave measures a cold token cache and not a store that is still connecting. A store that
- * fails the read counts as ready: the plugin then goes on without it.
+ * Waits until one read from the store completes, as a service would wait for Redis at start-up.
+ * So the first wave measures a cold token cache, not a store that is still connecting. A store
+ * whose read fails counts as ready, because the plugin then goes on without it.
  */
 async function waitForStore(store) {
   await store?.get('vendasta-axios-auth:bench:ready').catch(() => {});

@@ -1,6 +1,6 @@
-// The token interceptor that people typically write by hand with jose and axios, as the baseline
-// for the plugin's hot path: a module-level cached token, refreshed when it is about to expire,
-// with no single-flight, no host check and no 401 retry.
+// The baseline for the plugin's hot path: a token interceptor as people typically write it by hand
+// with jose and axios. It keeps a module-level cached token and refreshes it when it is about to
+// expire, with no single-flight, no host check and no 401 retry.
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 

@@ -1,31 +1,31 @@
 // Rows of the result table, their verdicts and the plain-text table printed at the end.
 
-/** A row of the table before it has a result. */
+/** Returns a row of the table without its result. */
 export function row(scenario, measure, target) {
   return { scenario, measure, target };
 }
 
-/** A result that meets its target when `value <= limit`. */
+/** Returns a result that meets its target when `value <= limit`. */
 export function atMost(value, limit, text) {
   return { text, verdict: value <= limit ? 'met' : 'missed' };
 }
 
-/** A result that meets its target when `value < limit`. */
+/** Returns a result that meets its target when `value < limit`. */
 export function below(value, limit, text) {
   return { text, verdict: value < limit ? 'met' : 'missed' };
 }
 
-/** A result that meets its target when `value === expected`. */
+/** Returns a result that meets its target when `value === expected`. */
 export function exactly(value, expected, text) {
   return { text, verdict: value === expected ? 'met' : 'missed' };
 }
 
-/** A figure reported without a target. */
+/** Returns a figure that has no target. */
 export function reported(text) {
   return { text, verdict: 'report' };
 }
 
-/** A row that did not run, with the reason. */
+/** Returns the result of a row that did not run, with the reason. */
 export function skipped(reason) {
   return { text: `skipped: ${reason}`, verdict: 'skipped' };
 }

@@ -1,6 +1,6 @@
-// A fleet of worker processes started together on a cold cache, each sending a burst of requests:
-// how many token requests reach the server with a per-process memory store and with a shared
-// Redis store, and whether requests fail when Redis stops in the middle of a run.
+// A fleet of worker processes started together on a cold cache, each sending a burst of requests.
+// It counts the token requests that reach the server with a per-process memory store and with a
+// shared Redis store, and the requests that fail when Redis stops in the middle of a run.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
