@@ -6,6 +6,7 @@ import axios, { type AxiosInstance } from 'axios';
 
 import { attachVendastaAuth, VendastaAuthError, type VendastaAuth, type VendastaAuthEvents } from '../lib/index.js';
 import { startTokenServer, type LocalTokenServer } from '../lib/testing/index.js';
+import { waitForQuiet } from './helpers/auth.js';
 import { alwaysUnauthorized, startServer } from './helpers/servers.js';
 
 let server: LocalTokenServer;
@@ -28,9 +29,10 @@ beforeEach(() => {
   instance = axios.create({ baseURL: server.url });
 });
 
-afterEach(() => {
+afterEach(async () => {
   auth?.detach();
   auth = undefined;
+  await waitForQuiet(server);
 });
 
 function attach(options: Partial<Parameters<typeof attachVendastaAuth>[1]> = {}): VendastaAuth {
@@ -149,6 +151,18 @@ describe('attachVendastaAuth', () => {
     expect((error as { response?: { status: number } }).response?.status).toBe(401);
     expect((error as { vendastaAuthNotRetried?: string }).vendastaAuthNotRetried).toBe('body-not-replayable');
     expect(JSON.stringify(error)).not.toContain(token);
+    expect(inspect(error, { depth: 12 })).not.toContain(token);
+  });
+
+  test('skipped request error hides the socket', async () => {
+    attach();
+    const token = await auth!.getAccessToken();
+    await instance.get('/api/warm');
+    // Same server under another host name: not allowed, so it goes out without the token and
+    // may reuse the keep-alive socket whose last header carried it.
+    const other = server.url.replace('127.0.0.1', 'localhost');
+    const error = await instance.get(`${other}/api/x`).catch((caught: unknown) => caught);
+    expect((error as { response?: { status: number } }).response?.status).toBe(401);
     expect(inspect(error, { depth: 12 })).not.toContain(token);
   });
 

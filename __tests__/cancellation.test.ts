@@ -2,6 +2,7 @@ import axios, { AxiosError, type AxiosInstance } from 'axios';
 
 import { attachVendastaAuth, type Logger, type VendastaAuth } from '../lib/index.js';
 import { startTokenServer, type LocalTokenServer } from '../lib/testing/index.js';
+import { waitForQuiet } from './helpers/auth.js';
 
 let server: LocalTokenServer;
 let credentialsPath: string;
@@ -25,9 +26,10 @@ beforeEach(() => {
   logLines = [];
 });
 
-afterEach(() => {
+afterEach(async () => {
   auth?.detach();
   auth = undefined;
+  await waitForQuiet(server);
 });
 
 const logger: Logger = {

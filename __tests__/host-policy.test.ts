@@ -161,6 +161,24 @@ describe('redirects', () => {
     expect(recorder.requests[0]?.authorization).toBeUndefined();
   });
 
+  test('401 after cross-origin redirect keeps the token', async () => {
+    const handle = attach();
+    const invalidations: unknown[] = [];
+    handle.events.on('token:invalidate', (payload) => invalidations.push(payload));
+    await handle.getAccessToken();
+    server.resetCounters();
+
+    for (let index = 0; index < 3; index++) {
+      // The token server's own API under the other host name: it answers 401 without a token.
+      const error = await instance
+        .get(redirectVia(`${server.url.replace('127.0.0.1', 'localhost')}/api/x`))
+        .catch((caught: unknown) => caught);
+      expect((error as { response?: { status: number } }).response?.status).toBe(401);
+    }
+    expect(server.tokenRequests).toBe(0);
+    expect(invalidations).toEqual([]);
+  });
+
   test('axios alone drops a cross-origin Authorization', async () => {
     // Without the plugin: this axios and follow-redirects already strip the header across origins
     // on loopback. The plugin's guard also covers hops they let through, tested below.

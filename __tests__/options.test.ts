@@ -58,6 +58,9 @@ describe('attachVendastaAuth options', () => {
     ['http://api.example.com'],
     ['https://api.example.com/path'],
     ['https://user:pw@api.example.com'],
+    ['https://*'],
+    ['https://*.co'],
+    ['https://api.*.example.com'],
   ])('allowedHosts entry %p is rejected', (entry) => {
     const error = attachError({ allowedHosts: [entry] });
     expect(error.code).toBe('ERR_INVALID_ARG_VALUE');
@@ -67,6 +70,7 @@ describe('attachVendastaAuth options', () => {
   test.each([
     [['https://api.example.com']],
     [['https://*.example.com', 'http://127.0.0.1:8080', 'http://localhost:3000/']],
+    [['https://*.example.co.uk:8443']],
   ])('allowedHosts %p is accepted', (allowedHosts) => {
     const instance = axios.create();
     const auth = attachVendastaAuth(instance, { credentials, scopes: 'a', allowedHosts });

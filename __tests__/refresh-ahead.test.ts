@@ -3,6 +3,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { attachVendastaAuth, type VendastaAuth, type VendastaAuthEvents } from '../lib/index.js';
 import { startTokenServer, type LocalTokenServer } from '../lib/testing/index.js';
 import { nextRefreshAfterFailure, scheduleRefresh } from '../lib/token-schedule.js';
+import { waitForQuiet } from './helpers/auth.js';
 
 let server: LocalTokenServer;
 let credentialsPath: string;
@@ -24,9 +25,10 @@ beforeEach(() => {
   instance = axios.create({ baseURL: server.url });
 });
 
-afterEach(() => {
+afterEach(async () => {
   auth?.detach();
   auth = undefined;
+  await waitForQuiet(server);
 });
 
 type Seen = { [Key in keyof VendastaAuthEvents]?: Array<VendastaAuthEvents[Key] & { at: number }> };

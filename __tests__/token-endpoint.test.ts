@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 
 import { TokenRequestError, VendastaAuthError, type VendastaAuthOptions } from '../lib/index.js';
 import { startTokenServer, type LocalTokenServer } from '../lib/testing/index.js';
-import { attachRecorded, FAST_RETRY, rejectionOf, settleAll, sleep, type Attached } from './helpers/auth.js';
+import { attachRecorded, FAST_RETRY, rejectionOf, settleAll, sleep, waitForQuiet, type Attached } from './helpers/auth.js';
 
 let server: LocalTokenServer;
 let credentialsPath: string;
@@ -23,9 +23,10 @@ beforeEach(() => {
   server.tokenLifetimeSeconds = 3600;
 });
 
-afterEach(() => {
+afterEach(async () => {
   current?.auth.detach();
   current = undefined;
+  await waitForQuiet(server);
 });
 
 function attach(options: Partial<VendastaAuthOptions> = {}): Attached {
@@ -188,6 +189,9 @@ describe('token response validation', () => {
     ['expires_in text', 200, { access_token: 'abc', expires_in: 'soon' }, /expires_in is the string "soon", expected a number/],
     ['expires_in object', 200, { access_token: 'abc', expires_in: {} }, /expires_in is an object/],
     ['expires_in boolean', 200, { access_token: 'abc', expires_in: true }, /expires_in is boolean true/],
+    ['access_token with CRLF', 200, { access_token: 'abc def\r\nX-Injected: 1', expires_in: 60 }, /cannot be sent in a header/],
+    ['access_token with non-ASCII', 200, { access_token: 'tökén', expires_in: 60 }, /cannot be sent in a header/],
+    ['expires_in below a second', 200, { access_token: 'abc', expires_in: 0.001 }, /below the minimum of 1 s/],
     ['expired JWT without expires_in', 200, { access_token: jwtWithExp(Math.floor(Date.now() / 1000) - 120) }, /exp claim is \d+ s in the past/],
   ];
 
@@ -200,19 +204,20 @@ describe('token response validation', () => {
     expect(server.tokenRequests).toBe(1);
   });
 
-  const accepted: Array<[string, object, number]> = [
+  // A body may be a function, so that a JWT's exp is computed when its test runs.
+  const accepted: Array<[string, object | (() => object), number]> = [
     ['numeric string expires_in', { access_token: 'opaque-1', token_type: 'Bearer', expires_in: '1800' }, 1800],
     ['lower-case bearer', { access_token: 'opaque-2', token_type: 'bearer', expires_in: 900 }, 900],
     ['no token_type', { access_token: 'opaque-3', expires_in: 900 }, 900],
     ['absurd expires_in is clamped to 24 h', { access_token: 'opaque-4', expires_in: 10 ** 12 }, 86_400],
-    ['no expires_in, JWT exp', { access_token: jwtWithExp(Math.floor(Date.now() / 1000) + 1200) }, 1200],
+    ['no expires_in, JWT exp', () => ({ access_token: jwtWithExp(Math.floor(Date.now() / 1000) + 1200) }), 1200],
     ['no expires_in, opaque token', { access_token: 'opaque-5' }, 300],
     ['null expires_in', { access_token: 'opaque-6', expires_in: null }, 300],
   ];
 
   test.each(accepted)('%s', async (_name, body, lifetimeSeconds) => {
     const { auth, ofType } = attach();
-    server.injectFaults({ status: 200, body });
+    server.injectFaults({ status: 200, body: typeof body === 'function' ? body() : body });
     const before = Date.now();
     await auth.getAccessToken();
     const expiresAt = ofType('token:success')[0]!.expiresAt;
@@ -256,6 +261,13 @@ describe('deadline and hangs', () => {
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(['ERR_TOKEN_TIMEOUT', 'ERR_TOKEN_REQUEST_FAILED']).toContain((error as TokenRequestError).code);
     expect(server.tokenRequests).toBeLessThanOrEqual(6);
+  });
+
+  test('timeout cause names the hung attempt', async () => {
+    const { auth } = attach({ timeoutMs: 300, attemptTimeoutMs: 60_000 });
+    server.injectFaults({ hang: true });
+    const error = expectTokenError(await rejectionOf(auth.getAccessToken()), 'ERR_TOKEN_TIMEOUT');
+    expect((error.cause as Error).message).toMatch(/^Attempt 1 was still waiting for an answer from .* when the deadline passed\.$/);
   });
 
   test('the next fetch after a timeout succeeds', async () => {

@@ -113,6 +113,13 @@ function parsePattern(pattern: unknown): Matcher {
   }
   const withScheme = pattern.trim();
   const wildcard = /^[a-z][a-z\d+\-.]*:\/\/\*\./i.test(withScheme);
+  // A wildcard must leave at least two labels, so `*.co` cannot match a whole top-level domain.
+  if (withScheme.includes('*') && !/^https?:\/\/\*\.[^*.:/]+\.[^*:/]+(:\d+)?\/?$/i.test(withScheme)) {
+    throw invalidOption(
+      'allowedHosts',
+      `entry ${JSON.stringify(pattern)} has a wildcard that is too broad or misplaced. Use '*.' followed by at least two labels, such as 'https://*.example.com'.`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(withScheme.replace('://*.', '://wildcard.'));

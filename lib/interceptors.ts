@@ -43,6 +43,8 @@ export class AuthState {
   readonly key: string;
   readonly #entry: CachedToken;
   readonly retried: boolean;
+  /** Whether a redirect led to another origin, so the final answer never saw the token. */
+  crossedOrigin = false;
 
   constructor(key: string, entry: CachedToken, retried: boolean) {
     this.key = key;
@@ -128,9 +130,14 @@ export function createRequestInterceptor(context: InterceptorContext) {
     const key = keyFor(options?.scopes);
     const entry = source.peek(key) ?? (await waitForToken(source, key, config));
     config.headers.set('Authorization', `Bearer ${entry.accessToken}`);
-    config.vendastaAuthState = new AuthState(key, entry, previous?.retried ?? false);
+    const state = new AuthState(key, entry, previous?.retried ?? false);
+    config.vendastaAuthState = state;
     const origin = requestOrigin(config.url, config.baseURL);
-    if (origin !== undefined) config.beforeRedirect = guardRedirects(origin, config.beforeRedirect);
+    if (origin !== undefined) {
+      config.beforeRedirect = guardRedirects(origin, config.beforeRedirect, () => {
+        state.crossedOrigin = true;
+      });
+    }
     return config;
   };
 }
@@ -144,7 +151,8 @@ export function createResponseInterceptor(context: InterceptorContext) {
   const redact = (error: AxiosError) => (context.maskAuthorization ? redactError(error) : hideRequest(error));
 
   // Retry once, and only when: the answer is a 401 to a request that this plugin authorized,
-  // the request was not already the retry, and its body can be sent again byte for byte.
+  // that answer came from the origin that got the token (not from a redirect elsewhere), the
+  // request was not already the retry, and its body can be sent again byte for byte.
   const retry = (config: InternalAxiosRequestConfig, state: AuthState) => {
     config.vendastaAuthState = new AuthState(state.key, state.entry, true);
     emit('request:retry', { method: methodOf(config), url: urlOf(config) });
@@ -155,7 +163,7 @@ export function createResponseInterceptor(context: InterceptorContext) {
     onFulfilled: function retryAcceptedUnauthorized(response: AxiosResponse) {
       if (response.status !== 401) return response;
       const state = response.config.vendastaAuthState;
-      if (!(state instanceof AuthState) || state.retried) return response;
+      if (!(state instanceof AuthState) || state.retried || state.crossedOrigin) return response;
       source.invalidate(state.key, state.entry, 'unauthorized');
       return isReplayable(response.config.data) ? retry(response.config, state) : response;
     },
@@ -164,9 +172,10 @@ export function createResponseInterceptor(context: InterceptorContext) {
       if (!axios.isAxiosError(error) || error.config === undefined) throw error;
       const config = error.config;
       const state = config.vendastaAuthState;
-      if (!(state instanceof AuthState)) throw error;
+      // The request objects of any error can reach a token through a shared keep-alive socket.
+      if (!(state instanceof AuthState)) throw hideRequest(error);
 
-      if (error.response?.status !== 401 || state.retried) throw redact(error);
+      if (error.response?.status !== 401 || state.retried || state.crossedOrigin) throw redact(error);
       source.invalidate(state.key, state.entry, 'unauthorized');
       if (!isReplayable(config.data)) {
         error.vendastaAuthNotRetried = 'body-not-replayable';

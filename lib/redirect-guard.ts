@@ -12,7 +12,8 @@ const guards = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
 
 /**
  * Returns a `beforeRedirect` hook that removes the Authorization header from every hop whose
- * origin differs from `origin`, after calling the caller's own hook `inner`.
+ * origin differs from `origin`, after calling the caller's own hook `inner`, and then calls
+ * `onCrossOrigin`.
  *
  * Recent axios releases (1.17 and later, by axios' changelog) strip Authorization on every
  * cross-origin hop themselves. Older 1.x releases leave it to follow-redirects, which keeps the
@@ -20,11 +21,14 @@ const guards = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
  * request's origin, so the token reaches no other origin on any hop with any axios 1.x. Once
  * removed, the header stays removed for later hops.
  */
-export function guardRedirects(origin: string, inner: unknown): BeforeRedirect {
+export function guardRedirects(origin: string, inner: unknown, onCrossOrigin?: () => void): BeforeRedirect {
   const userHook = unwrap(inner);
   const guard: BeforeRedirect = (options, responseDetails, requestDetails) => {
     userHook?.(options, responseDetails, requestDetails);
-    if (originOf(options.href) !== origin) removeAuthorization(options.headers);
+    if (originOf(options.href) !== origin) {
+      removeAuthorization(options.headers);
+      onCrossOrigin?.();
+    }
   };
   guards.set(guard, userHook);
   return guard;

@@ -81,7 +81,7 @@ function statusMessage(
   const detail = oauthError !== undefined ? ` (${oauthError})` : body === undefined ? ` with a body that is ${describeNonJson(response)}` : '';
   const head = `Token endpoint ${tokenUri} answered HTTP ${status}${detail}.`;
   if (RETRYABLE_STATUSES.has(status) || oauthError !== undefined) {
-    return `${head} The request is retried while retries remain; if this persists, check the token endpoint's status.`;
+    return `${head} This status counts as temporary. If it persists, check the token endpoint's status.`;
   }
   if (status >= 300 && status < 400) {
     const location = String(response.headers.location ?? 'no Location');

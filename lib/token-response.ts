@@ -5,6 +5,9 @@ import { TokenRequestError } from './errors.js';
 /** Lifetime assumed for a token whose response has no `expires_in` and that is not a JWT with `exp`. */
 export const FALLBACK_TOKEN_LIFETIME_SECONDS = 300;
 
+/** Minimum lifetime of a usable token. A shorter one would send every request to the token endpoint. */
+export const MIN_TOKEN_LIFETIME_SECONDS = 1;
+
 /** Maximum lifetime trusted from a response, so a wrong `expires_in` cannot pin a token for days. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
@@ -51,6 +54,10 @@ export function parseTokenResponse(
   if (typeof accessToken !== 'string' || accessToken.trim() === '') {
     throw invalid(`access_token is ${accessToken === undefined ? 'missing' : 'empty or not a string'}`);
   }
+  // A bearer token goes into a header, so only visible ASCII can be used (RFC 6750, b64token).
+  if (!/^[\x21-\x7e]+$/.test(accessToken)) {
+    throw invalid('access_token contains spaces, control characters or non-ASCII characters, which cannot be sent in a header');
+  }
   const tokenType = body.token_type;
   if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) {
     throw invalid(`token_type is ${JSON.stringify(tokenType)}, expected "Bearer"`);
@@ -65,7 +72,8 @@ export function parseTokenResponse(
  * Works out a token's lifetime in seconds, or returns why it has none.
  *
  * - `expires_in` as a positive number, or a string of one such as `"3600"`, is used.
- * - `expires_in` of zero, below zero, or neither a number nor a numeric string is rejected.
+ * - `expires_in` below {@link MIN_TOKEN_LIFETIME_SECONDS}, or neither a number nor a numeric
+ *   string, is rejected.
  * - `expires_in` above {@link MAX_TOKEN_LIFETIME_SECONDS} is clamped to it.
  * - Without `expires_in`, a JWT access token's `exp` claim is used, read against the token
  *   endpoint's clock (`serverNowMs`). An `exp` in the past is rejected.
@@ -80,6 +88,9 @@ export function tokenLifetime(expiresIn: unknown, accessToken: string, serverNow
   if (seconds <= 0) {
     return `expires_in is missing and the access token's exp claim is ${Math.round(-seconds)} s in the past`;
   }
+  if (seconds < MIN_TOKEN_LIFETIME_SECONDS) {
+    return `expires_in is missing and the access token's exp claim leaves less than ${MIN_TOKEN_LIFETIME_SECONDS} s`;
+  }
   return Math.min(seconds, MAX_TOKEN_LIFETIME_SECONDS);
 }
 
@@ -90,6 +101,9 @@ function lifetimeFromExpiresIn(expiresIn: unknown): number | string {
     return `expires_in is ${describeValue(expiresIn)}, expected a number of seconds`;
   }
   if (seconds <= 0) return `expires_in is ${seconds}, so the token has already expired`;
+  if (seconds < MIN_TOKEN_LIFETIME_SECONDS) {
+    return `expires_in is ${seconds}, below the minimum of ${MIN_TOKEN_LIFETIME_SECONDS} s (is the server sending milliseconds?)`;
+  }
   return Math.min(seconds, MAX_TOKEN_LIFETIME_SECONDS);
 }
 

@@ -320,13 +320,18 @@ export class TokenSource {
   }
 
   #timeoutError(key: string, cause: unknown): TokenRequestError {
+    const attempts = cause instanceof TokenRequestError ? cause.attempts : undefined;
+    // The deadline cancels the attempt in flight, so its own error only says "aborted".
+    const cancelled = cause instanceof TokenRequestError && cause.code === 'ERR_ABORTED';
+    const lastError = cancelled
+      ? new Error(`Attempt ${attempts ?? 1} was still waiting for an answer from ${this.#account.tokenUri} when the deadline passed.`)
+      : cause;
     return new TokenRequestError(
       'ERR_TOKEN_TIMEOUT',
       `Token request to ${this.#account.tokenUri} timed out after ${this.#settings.timeoutMs} ms, retries included. Check the token endpoint, or raise \`timeoutMs\`.`,
-      { cause, attempts: cause instanceof TokenRequestError ? cause.attempts : undefined },
+      { cause: lastError, attempts },
     );
   }
-
 }
 
 type RequestTail = Parameters<typeof requestAccessToken> extends [unknown, unknown, unknown, unknown, ...infer Tail] ? Tail : never;

@@ -51,3 +51,18 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Waits until `server` has seen no new token request for `quietMs`, at most `limitMs`. An attempt
+ * that a test aborted can still reach the server after the test ends, and would otherwise take a
+ * fault queued by the next test.
+ */
+export async function waitForQuiet(server: { readonly tokenRequests: number }, quietMs = 100, limitMs = 2000): Promise<void> {
+  const until = Date.now() + limitMs;
+  let seen = server.tokenRequests;
+  while (Date.now() < until) {
+    await sleep(quietMs);
+    if (server.tokenRequests === seen) return;
+    seen = server.tokenRequests;
+  }
+}

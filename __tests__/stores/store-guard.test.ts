@@ -83,6 +83,20 @@ describe('guardStore', () => {
     expect(seen.events).toHaveLength(1);
   });
 
+  test('times calls only once the store is ready', async () => {
+    const seen = recorder();
+    let ready = false;
+    const slowStart: TokenStore = {
+      ready: () => new Promise<void>((resolve) => setTimeout(() => resolve(void (ready = true)), 150)),
+      get: async () => (ready ? 'value' : undefined),
+      set: async () => {},
+      delete: async () => {},
+    };
+    const guarded = guardStore(slowStart, seen.emit, seen.log, 50);
+    await expect(guarded.get('k')).resolves.toBe('value');
+    expect(seen.events).toEqual([]);
+  });
+
   test('turns a synchronous throw into a rejection', async () => {
     const seen = recorder();
     const guarded = guardStore(new BrokenStore('throw'), seen.emit, seen.log);

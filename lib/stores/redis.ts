@@ -75,6 +75,11 @@ export class RedisTokenStore implements TokenStore {
     this.#client.catch(() => {});
   }
 
+  /** Resolves once the store's own client has connected, or has waited 2 s for it. */
+  async ready(): Promise<void> {
+    await this.#client.catch(() => {});
+  }
+
   async get(key: string): Promise<string | undefined> {
     const reply = await this.#send(['GET', this.#keyPrefix + key]);
     return typeof reply === 'string' ? reply : undefined;

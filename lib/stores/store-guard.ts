@@ -26,10 +26,14 @@ export function guardStore(
   timeoutMs = STORE_CALL_TIMEOUT_MS,
 ): TokenStore {
   const reporter = new StoreErrorReporter(emit, log);
+  let ready: Promise<void> | undefined;
+  const whenReady = () => (ready ??= waitUntilReady(store));
   const call = <T>(operation: StoreOperation, run: () => Promise<T>): Promise<T> =>
-    withTimeout(operation, run, timeoutMs).catch((error: unknown) => {
-      throw reporter.report(operation, error);
-    });
+    whenReady()
+      .then(() => withTimeout(operation, run, timeoutMs))
+      .catch((error: unknown) => {
+        throw reporter.report(operation, error);
+      });
 
   const guarded: TokenStore = {
     get: (key) => call('get', () => store.get(key)),
@@ -79,6 +83,22 @@ export class StoreErrorReporter {
     );
     return error;
   }
+}
+
+/** Longest wait for a store's `ready()`, so a store that never becomes ready cannot hang requests. */
+export const STORE_READY_TIMEOUT_MS = 5000;
+
+function waitUntilReady(store: TokenStore): Promise<void> {
+  if (store.ready === undefined) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, STORE_READY_TIMEOUT_MS);
+    timer.unref();
+  });
+  const settled = Promise.resolve()
+    .then(() => store.ready?.())
+    .catch(() => {});
+  return Promise.race([settled, limit]).finally(() => clearTimeout(timer));
 }
 
 function withTimeout<T>(operation: StoreOperation, run: () => Promise<T>, timeoutMs: number): Promise<T> {

@@ -24,6 +24,13 @@ export interface TokenStore {
   /** Releases a lease, but only if `leaseId` still holds it. */
   releaseLease?(key: string, leaseId: string): Promise<void>;
 
+  /**
+   * Resolves when the store can take calls, for a store that connects in the background. Calls
+   * are timed only from then on, so a slow first connection is not reported as a failure. It
+   * must resolve within a few seconds, also when the connection fails.
+   */
+  ready?(): Promise<void>;
+
   /** Releases the store's resources. The token source never calls it, because the caller owns the store. */
   close?(): Promise<void>;
 }
