@@ -5,7 +5,8 @@ import { invalidOption, type HostPattern } from './options.js';
 /** Origins that get the token when `allowedHosts` is not set, besides the instance's `baseURL`. */
 export const DEFAULT_ALLOWED_HOSTS: readonly HostPattern[] = ['https://*.apigateway.co'];
 
-const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+/** A URL that axios treats as absolute, protocol-relative ones included. */
+export const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
 const MAX_CACHED_DECISIONS = 1000;
 
 interface Matcher {
@@ -23,6 +24,9 @@ export class HostPolicy {
   readonly #patterns: readonly Matcher[] | undefined;
   readonly #predicate: ((url: URL) => boolean) | undefined;
   readonly #decisions = new Map<string, SkipReason | null>();
+  #lastRelative:
+    | { baseURL: string | undefined; instanceBaseURL: string | undefined; decision: SkipReason | null }
+    | undefined;
 
   constructor(allowedHosts: readonly HostPattern[] | ((url: URL) => boolean) | undefined) {
     if (typeof allowedHosts === 'function') {
@@ -40,6 +44,18 @@ export class HostPolicy {
    * `baseURL` is the instance's default, which is allowed when `allowedHosts` is not set.
    */
   check(url: string | undefined, baseURL: string | undefined, instanceBaseURL: string | undefined): SkipReason | null {
+    // Most requests use a relative URL on the instance's baseURL: answer those from the last decision.
+    const relative = url === undefined || !ABSOLUTE_URL.test(url);
+    const last = this.#lastRelative;
+    if (relative && last !== undefined && last.baseURL === baseURL && last.instanceBaseURL === instanceBaseURL) {
+      return last.decision;
+    }
+    const decision = this.#checkOrigin(url, baseURL, instanceBaseURL);
+    if (relative) this.#lastRelative = { baseURL, instanceBaseURL, decision };
+    return decision;
+  }
+
+  #checkOrigin(url: string | undefined, baseURL: string | undefined, instanceBaseURL: string | undefined): SkipReason | null {
     const target = resolveOrigin(url, baseURL);
     if (target === undefined) return 'host-not-allowed';
 

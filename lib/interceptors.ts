@@ -7,7 +7,7 @@ import axios, {
 } from 'axios';
 
 import type { SkipReason } from './events.js';
-import { requestOrigin, type HostPolicy } from './host-policy.js';
+import { ABSOLUTE_URL, requestOrigin, type HostPolicy } from './host-policy.js';
 import { guardRedirects } from './redirect-guard.js';
 import { normalizeScopes } from './scopes.js';
 import type { CachedToken, Emit, TokenSource } from './token-source.js';
@@ -86,8 +86,15 @@ export function createRequestInterceptor(context: InterceptorContext) {
   const { instance, source, hostPolicy, emit } = context;
   const normalized = new Map<string, readonly string[]>();
 
+  // The default key is derived once per service account, because reload() may change it.
+  let defaultKey = { account: source.account, key: source.keyFor(context.defaultScopes) };
   const keyFor = (scopes: VendastaAuthRequestOptions['scopes']): string => {
-    if (scopes === undefined) return source.keyFor(context.defaultScopes);
+    if (scopes === undefined) {
+      if (defaultKey.account !== source.account) {
+        defaultKey = { account: source.account, key: source.keyFor(context.defaultScopes) };
+      }
+      return defaultKey.key;
+    }
     if (typeof scopes !== 'string' && !Array.isArray(scopes)) return source.keyFor(normalizeScopes(scopes, 'vendastaAuth.scopes'));
     const lookup = typeof scopes === 'string' ? scopes : scopes.join('\n');
     let found = normalized.get(lookup);
@@ -110,7 +117,33 @@ export function createRequestInterceptor(context: InterceptorContext) {
   // loopback, sequential requests take 1.1 times as long as bare axios, and the target is 1.03.
   // The cost is spread over the host check, the header lookup, the AuthState, the redirect guard
   // below and the response handler that every response passes through.
-  return async function authorizeRequest(config: InternalAxiosRequestConfig) {
+  // The origin of relative URLs is the same for every request on one baseURL, so keep the last.
+  let lastBase: { baseURL: string | undefined; origin: string | undefined } | undefined;
+  const originOf = (config: InternalAxiosRequestConfig): string | undefined => {
+    if (config.url !== undefined && ABSOLUTE_URL.test(config.url)) return requestOrigin(config.url, config.baseURL);
+    if (lastBase === undefined || lastBase.baseURL !== config.baseURL) {
+      lastBase = { baseURL: config.baseURL, origin: requestOrigin(config.url, config.baseURL) };
+    }
+    return lastBase.origin;
+  };
+
+  const authorize = (config: InternalAxiosRequestConfig, key: string, entry: CachedToken, retried: boolean) => {
+    config.headers.set('Authorization', `Bearer ${entry.accessToken}`);
+    const state = new AuthState(key, entry, retried);
+    config.vendastaAuthState = state;
+    const origin = originOf(config);
+    if (origin !== undefined) {
+      config.beforeRedirect = guardRedirects(origin, config.beforeRedirect, () => {
+        state.crossedOrigin = true;
+      });
+    }
+    return config;
+  };
+
+  // Not async: with a fresh cached token it returns the config without another promise.
+  return function authorizeRequest(
+    config: InternalAxiosRequestConfig,
+  ): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> {
     const options = config.vendastaAuth;
     const previous = config.vendastaAuthState instanceof AuthState ? config.vendastaAuthState : undefined;
 
@@ -128,17 +161,10 @@ export function createRequestInterceptor(context: InterceptorContext) {
     if (denied !== null) return skip(config, denied);
 
     const key = keyFor(options?.scopes);
-    const entry = source.peek(key) ?? (await waitForToken(source, key, config));
-    config.headers.set('Authorization', `Bearer ${entry.accessToken}`);
-    const state = new AuthState(key, entry, previous?.retried ?? false);
-    config.vendastaAuthState = state;
-    const origin = requestOrigin(config.url, config.baseURL);
-    if (origin !== undefined) {
-      config.beforeRedirect = guardRedirects(origin, config.beforeRedirect, () => {
-        state.crossedOrigin = true;
-      });
-    }
-    return config;
+    const retried = previous?.retried ?? false;
+    const cached = source.peek(key);
+    if (cached !== undefined) return authorize(config, key, cached, retried);
+    return waitForToken(source, key, config).then((entry) => authorize(config, key, entry, retried));
   };
 }
 

@@ -8,7 +8,10 @@ export type BeforeRedirect = (
   requestDetails?: { url: string; method: string; headers?: Record<string, string> },
 ) => void;
 
-const guards = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
+/** Property of a guard that holds the caller's own hook. */
+const innerHook = Symbol('vendastaAuthInnerHook');
+
+type Guard = BeforeRedirect & { [innerHook]?: BeforeRedirect | undefined };
 
 /**
  * Returns a `beforeRedirect` hook that removes the Authorization header from every hop whose
@@ -23,22 +26,22 @@ const guards = new WeakMap<BeforeRedirect, BeforeRedirect | undefined>();
  */
 export function guardRedirects(origin: string, inner: unknown, onCrossOrigin?: () => void): BeforeRedirect {
   const userHook = unwrap(inner);
-  const guard: BeforeRedirect = (options, responseDetails, requestDetails) => {
+  const guard: Guard = (options, responseDetails, requestDetails) => {
     userHook?.(options, responseDetails, requestDetails);
     if (originOf(options.href) !== origin) {
       removeAuthorization(options.headers);
       onCrossOrigin?.();
     }
   };
-  guards.set(guard, userHook);
+  guard[innerHook] = userHook;
   return guard;
 }
 
 /** Returns the caller's own hook when `hook` is a guard, so a retried request is not wrapped twice. */
 function unwrap(hook: unknown): BeforeRedirect | undefined {
   if (typeof hook !== 'function') return undefined;
-  const candidate = hook as BeforeRedirect;
-  return guards.has(candidate) ? guards.get(candidate) : candidate;
+  const candidate = hook as Guard;
+  return innerHook in candidate ? candidate[innerHook] : candidate;
 }
 
 function originOf(href: unknown): string | undefined {
