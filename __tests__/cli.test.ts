@@ -24,7 +24,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResu
   return result;
 }
 
-/** The base64 body of a PEM key, which no output may contain even in part. */
+/** Strips the armour lines and whitespace of a PEM key, leaving the base64 body that no output may contain. */
 function keyBody(pem: string): string {
   return pem.replace(/-----[A-Z ]+-----|\s/g, '');
 }

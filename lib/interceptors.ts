@@ -81,8 +81,11 @@ export interface InterceptorContext {
 const REDACTED = 'Bearer [REDACTED]';
 const MAX_CACHED_SCOPE_SETS = 1000;
 
+/** A request interceptor, typed without the generic arguments that differ between axios 1.x releases. */
+type RequestInterceptor = (config: InternalAxiosRequestConfig) => Promise<InternalAxiosRequestConfig>;
+
 /** Builds the request interceptor that adds `Authorization: Bearer <token>`. */
-export function createRequestInterceptor(context: InterceptorContext) {
+export function createRequestInterceptor(context: InterceptorContext): RequestInterceptor {
   const { instance, source, hostPolicy, emit } = context;
   const normalized = new Map<string, readonly string[]>();
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Type-checks the sources and runs the jest suites against other axios releases than the one in
 // node_modules. Each release is installed into its own temporary folder, which is removed at the
-// end; tsc sees it through `paths`, and jest through `moduleNameMapper`.
+// end; tsc resolves it through `paths`, and jest through `moduleNameMapper`.
 //
 // Usage: node scripts/axios-compat.mjs [version ...]   (default: the oldest supported release)
 // Needs the npm registry, or an npm cache that already holds the requested releases.
@@ -12,9 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import jestConfig from '../jest.config.js';
-
-/** The oldest axios release we support; keep it equal to the floor of the peerDependency. */
-export const OLDEST_AXIOS = '1.7.0';
+import { OLDEST_AXIOS } from './axios-versions.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const versions = process.argv.slice(2);
@@ -39,7 +37,7 @@ function typecheck(axiosDir, dir) {
   const tsconfig = join(dir, 'tsconfig.json');
   const compilerOptions = {
     paths: { axios: [join(axiosDir, 'index.d.ts')] },
-    // Type packages are looked up next to the config file unless typeRoots says otherwise.
+    // Type packages are looked up next to the config file unless typeRoots is set.
     typeRoots: [join(root, 'node_modules', '@types')],
   };
   writeFileSync(tsconfig, JSON.stringify({ extends: join(root, 'tsconfig.json'), compilerOptions }));
