@@ -169,13 +169,14 @@ describe('vendasta-auth token', () => {
   });
 
   test('invalid credentials file exits 1', async () => {
+    const { client_email: _email, ...withoutEmail } = JSON.parse(readFileSync(rsaPath, 'utf8')) as Record<string, unknown>;
     const broken = join(scratch, 'broken.json');
-    writeFileSync(broken, JSON.stringify({ type: 'authorized_user' }));
+    writeFileSync(broken, JSON.stringify(withoutEmail));
 
     const result = await run(['token', broken, 'profile']);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Field `type`');
+    expect(result.stderr).toContain('client_email');
     expect(result.stderr).toContain('[ERR_CREDENTIALS_INVALID]');
   });
 });

@@ -84,6 +84,12 @@ const MAX_CACHED_SCOPE_SETS = 1000;
 /** A request interceptor, typed without the generic arguments that differ between axios 1.x releases. */
 type RequestInterceptor = (config: InternalAxiosRequestConfig) => Promise<InternalAxiosRequestConfig>;
 
+/** The response interceptors, typed without the generic arguments that differ between axios 1.x releases. */
+interface ResponseInterceptors {
+  onFulfilled: (response: AxiosResponse) => AxiosResponse | Promise<AxiosResponse>;
+  onRejected: (error: unknown) => Promise<AxiosResponse>;
+}
+
 /** Builds the request interceptor that adds `Authorization: Bearer <token>`. */
 export function createRequestInterceptor(context: InterceptorContext): RequestInterceptor {
   const { instance, source, hostPolicy, emit } = context;
@@ -175,7 +181,7 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
  * Builds the response interceptors that retry a request once after a 401: `onFulfilled` for a 401
  * that the caller's `validateStatus` accepts, `onRejected` for the usual case.
  */
-export function createResponseInterceptor(context: InterceptorContext) {
+export function createResponseInterceptor(context: InterceptorContext): ResponseInterceptors {
   const { instance, source, emit } = context;
   const redact = (error: AxiosError) => (context.maskAuthorization ? redactError(error) : hideRequest(error));
 

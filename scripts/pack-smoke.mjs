@@ -20,7 +20,18 @@ const tsc = join(root, 'node_modules', '.bin', 'tsc');
 const RUN_TIMEOUT_MS = 60_000;
 
 /** Files the tarball must contain, and patterns it must not. */
-const REQUIRED_FILES = ['package.json', 'README.md', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/testing/index.js', 'dist/testing/index.d.ts'];
+const REQUIRED_FILES = [
+  'package.json',
+  'README.md',
+  'CHANGELOG.md',
+  'dist/index.js',
+  'dist/index.d.ts',
+  'dist/cli.js',
+  'dist/testing/index.js',
+  'dist/testing/index.d.ts',
+  'dist/redis.js',
+  'dist/redis.d.ts',
+];
 const FORBIDDEN_FILES = [/^lib\//, /^__tests__\//, /^scripts\//, /\.map$/, /\.tgz$/, /^\.ci\//, /^tsconfig/];
 
 function readJson(path) {

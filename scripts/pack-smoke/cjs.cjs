@@ -4,7 +4,10 @@ const assert = require('node:assert/strict');
 
 const axios = require('axios');
 const { attachVendastaAuth, VendastaAuthError } = require('vendasta-axios-auth');
+const { RedisTokenStore } = require('vendasta-axios-auth/redis');
 const { startTokenServer } = require('vendasta-axios-auth/testing');
+
+assert.equal(typeof RedisTokenStore, 'function');
 
 async function main() {
   const server = await startTokenServer();

@@ -8,7 +8,11 @@ import { promisify } from 'node:util';
 
 import axios from 'axios';
 import { attachVendastaAuth, CredentialsError, isVendastaAuthError } from 'vendasta-axios-auth';
+import { RedisTokenStore } from 'vendasta-axios-auth/redis';
 import { startTokenServer } from 'vendasta-axios-auth/testing';
+
+// The Redis entry loads without the optional redis peer dependency.
+assert.equal(typeof RedisTokenStore, 'function');
 
 const server = await startTokenServer();
 try {
