@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import axios from 'axios';
 
 import { startTokenServer, type LocalTokenServer } from '../lib/testing/index.js';
-import { CliBuild, collect, waitForLine, type CliResult } from './helpers/cli.js';
+import { CliBuild, collect, LineWatcher, type CliResult } from './helpers/cli.js';
 
 const cli = new CliBuild('cli-test');
 const outputs: string[] = [];
@@ -254,9 +254,10 @@ describe('vendasta-auth check', () => {
 describe('vendasta-auth serve', () => {
   test('serves tokens and stops on SIGTERM', async () => {
     const child = cli.start(['serve']);
+    const lines = new LineWatcher(child);
     const exited = collect(child, 30_000);
-    const [, url] = await waitForLine(child, /^url\s+(\S+)$/, 15_000);
-    const [, credentialsPath] = await waitForLine(child, /^credentials\s+(\S+)$/, 15_000);
+    const [, url] = await lines.waitFor(/^url\s+(\S+)$/, 15_000);
+    const [, credentialsPath] = await lines.waitFor(/^credentials\s+(\S+)$/, 15_000);
 
     const token = await run(['token', credentialsPath!, 'profile']);
     const status = await axios.get(`${url}/oauth2/user-info`, {
@@ -279,8 +280,9 @@ describe('vendasta-auth serve', () => {
   test('json format, ES256 and SIGINT', async () => {
     const dir = mkdtempSync(join(scratch, 'serve-'));
     const child = cli.start(['serve', '--format', 'json', '--alg', 'ES256', '--credentials-dir', dir]);
+    const lines = new LineWatcher(child);
     const exited = collect(child, 30_000);
-    const [line] = await waitForLine(child, /^\{.*\}$/, 15_000);
+    const [line] = await lines.waitFor(/^\{.*\}$/, 15_000);
     const printed = JSON.parse(line!) as { url: string; tokenUri: string; credentials: string };
 
     const check = await run(['check', printed.credentials, '--online', '-s', 'profile', '-f', 'json']);
@@ -294,6 +296,16 @@ describe('vendasta-auth serve', () => {
     expect((JSON.parse(check.stdout) as Record<string, string>).algorithm).toBe('ES256');
     expect(result.code).toBe(0);
     expect(existsSync(printed.credentials)).toBe(true);
+  });
+
+  test('port in use exits 1', async () => {
+    const port = new URL(server.url).port;
+
+    const result = await run(['serve', '--port', port]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('EADDRINUSE');
   });
 });
 

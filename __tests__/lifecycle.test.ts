@@ -41,7 +41,9 @@ afterEach(() => {
 
 function handlerCount(target: AxiosInstance): number {
   const live = (handlers: unknown[] | undefined) => (handlers ?? []).filter((handler) => handler !== null).length;
-  return live(target.interceptors.request.handlers) + live(target.interceptors.response.handlers);
+  // `handlers` is public in axios at run time, but the declarations of axios 1.7 omit it.
+  const { request, response } = target.interceptors as unknown as Record<string, { handlers?: unknown[] }>;
+  return live(request?.handlers) + live(response?.handlers);
 }
 
 describe('attach and detach', () => {

@@ -63,7 +63,8 @@ function printHelp(command: string | undefined): number {
 
 function readVersion(): string {
   // The file is dist/cli.js in the package, so package.json is one folder up.
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  const manifest = JSON.parse(text) as { version: string };
   return manifest.version;
 }
 

@@ -222,6 +222,17 @@ export function createResponseInterceptor(context: InterceptorContext): Response
 }
 
 /**
+ * The constructor signature of `CanceledError` at run time in every axios 1.x release. The
+ * declarations of axios 1.7 describe AxiosError's `(message, code, config)` instead.
+ */
+type CanceledErrorConstructor = new (message: string | undefined, config: InternalAxiosRequestConfig) => Error;
+
+function canceledError(config: InternalAxiosRequestConfig): Error {
+  const Canceled = axios.CanceledError as unknown as CanceledErrorConstructor;
+  return new Canceled(undefined, config);
+}
+
+/**
  * Waits for a token on behalf of one request. The request's `signal` and `timeout` end only this
  * wait, as axios' own cancellation and timeout would, and the shared fetch goes on for others.
  */
@@ -230,14 +241,14 @@ export function createResponseInterceptor(context: InterceptorContext): Response
 // 2-core machine. Each waiter here adds its own promise chain and, with a request timeout, a timer.
 async function waitForToken(source: TokenSource, key: string, config: InternalAxiosRequestConfig): Promise<CachedToken> {
   const callerSignal = config.signal as AbortSignal | undefined;
-  if (isAborted(callerSignal)) throw new axios.CanceledError(undefined, config);
+  if (isAborted(callerSignal)) throw canceledError(config);
   const timeoutMs = typeof config.timeout === 'number' && config.timeout > 0 ? config.timeout : 0;
   const waitSignal = linkSignals(callerSignal, timeoutMs);
 
   try {
     return await source.getToken(key, waitSignal.signal);
   } catch (error) {
-    if (isAborted(callerSignal)) throw new axios.CanceledError(undefined, config);
+    if (isAborted(callerSignal)) throw canceledError(config);
     if (waitSignal.timedOut()) throw timeoutError(config, timeoutMs);
     throw error;
   } finally {

@@ -68,27 +68,55 @@ export function collect(child: ChildProcess, timeoutMs: number): Promise<CliResu
   });
 }
 
-/** Resolves with the first stdout line that matches `pattern`, or rejects after `timeoutMs`. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolvePromise, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => finish(new Error(`No line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer | string) => {
-      buffered += String(chunk);
-      for (const line of buffered.split('\n')) {
-        const match = pattern.exec(line);
-        if (match !== null) return finish(undefined, match);
-      }
-    };
-    const onExit = () => finish(new Error(`The command exited before printing a line matching ${pattern}`));
-    function finish(error?: Error, match?: RegExpMatchArray) {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-      if (error !== undefined) reject(error);
-      else resolvePromise(match!);
+/** Stdout lines of a running command, recorded from the start so no early line is missed. */
+export class LineWatcher {
+  readonly #lines: string[] = [];
+  readonly #waiters = new Set<() => void>();
+  #partial = '';
+  #exited = false;
+
+  constructor(child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer | string) => {
+      const parts = (this.#partial + String(chunk)).split('\n');
+      this.#partial = parts.pop() ?? '';
+      this.#lines.push(...parts);
+      this.#notify();
+    });
+    child.once('exit', () => {
+      this.#exited = true;
+      this.#notify();
+    });
+  }
+
+  /** Resolves with the first line that matches `pattern`, or rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    return new Promise((resolvePromise, reject) => {
+      const check = () => {
+        const match = this.#find(pattern);
+        if (match !== undefined) return finish(undefined, match);
+        if (this.#exited) finish(new Error(`The command exited before printing a line matching ${pattern}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`No line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+      const finish = (error?: Error, match?: RegExpMatchArray) => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        if (error !== undefined) reject(error);
+        else resolvePromise(match!);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  #find(pattern: RegExp): RegExpMatchArray | undefined {
+    for (const line of this.#lines) {
+      const match = pattern.exec(line);
+      if (match !== null) return match;
     }
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
+    return undefined;
+  }
+
+  #notify(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
 }

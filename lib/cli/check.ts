@@ -89,8 +89,8 @@ function describeKey(account: ServiceAccount): string {
   const { asymmetricKeyType, asymmetricKeyDetails } = account.privateKey;
   if (asymmetricKeyType === 'rsa') return `RSA ${asymmetricKeyDetails?.modulusLength ?? '?'} bits`;
   // Node names the P-256 curve by its OpenSSL name, prime256v1.
-  const curve = asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'P-256' : asymmetricKeyDetails?.namedCurve;
-  return `EC ${curve ?? '?'}`;
+  const curve = asymmetricKeyDetails?.namedCurve;
+  return `EC ${curve === 'prime256v1' ? 'P-256' : (curve ?? '?')}`;
 }
 
 /** Signs an assertion with the private key and verifies it with the public key derived from it. */
@@ -110,13 +110,19 @@ async function checkAssertion(account: ServiceAccount, scopes: string[]): Promis
   };
 }
 
-async function checkOnline(credentials: string, scopes: string[], tokenUri: string | undefined): Promise<ReportLine> {
+async function checkOnline(
+  credentials: string,
+  scopes: string[],
+  tokenUri: string | undefined,
+): Promise<ReportLine> {
   const token = await fetchToken({ credentials, scopes, tokenUri });
   const expiresInSeconds = Math.max(0, Math.floor((token.expiresAt - Date.now()) / 1000));
   return {
     key: 'token',
     label: 'access token',
-    value: `fetched from ${token.tokenUri} in ${token.durationMs} ms, expires in ${expiresInSeconds} s, scopes ${token.scopes.join(' ')}`,
+    value:
+      `fetched from ${token.tokenUri} in ${token.durationMs} ms, ` +
+      `expires in ${expiresInSeconds} s, scopes ${token.scopes.join(' ')}`,
   };
 }
 

@@ -96,13 +96,12 @@ function waitForSignal(server: LocalTokenServer): Promise<number> {
       printMessage(`${signal} received, stopping`);
       server.close().then(
         () => {
-          printMessage(
-            `stopped after ${server.tokenRequests} token requests, ${server.tokensIssued} tokens issued and ${server.apiRequests} API requests`,
-          );
+          printMessage(describeTotals(server));
           resolve(EXIT_OK);
         },
         (error: unknown) => {
-          printMessage(`closing the server failed: ${error instanceof Error ? error.message : String(error)}`);
+          const reason = error instanceof Error ? error.message : String(error);
+          printMessage(`closing the server failed: ${reason}`);
           resolve(EXIT_FAILURE);
         },
       );
@@ -110,6 +109,11 @@ function waitForSignal(server: LocalTokenServer): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+function describeTotals(server: LocalTokenServer): string {
+  const { tokenRequests, tokensIssued, apiRequests } = server;
+  return `stopped after ${tokenRequests} token requests, ${tokensIssued} tokens issued and ${apiRequests} API requests`;
 }
 
 function forceExit(signal: NodeJS.Signals): void {
