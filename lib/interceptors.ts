@@ -82,7 +82,9 @@ const REDACTED = 'Bearer [REDACTED]';
 const MAX_CACHED_SCOPE_SETS = 1000;
 
 /** A request interceptor, typed without the generic arguments that differ between axios 1.x releases. */
-type RequestInterceptor = (config: InternalAxiosRequestConfig) => Promise<InternalAxiosRequestConfig>;
+type RequestInterceptor = (
+  config: InternalAxiosRequestConfig,
+) => InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig>;
 
 /** The response interceptors, typed without the generic arguments that differ between axios 1.x releases. */
 interface ResponseInterceptors {
