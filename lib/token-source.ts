@@ -262,6 +262,15 @@ export class TokenSource {
       const fromOther = await this.#shared.waitFor(key, signal, replacing);
       if (fromOther !== undefined) return this.#remember(key, fromOther);
     }
+    if (typeof leaseId === 'string') {
+      // Another process may have stored a token and released its lease between our read and our
+      // lease, so look again before fetching.
+      const justStored = await this.#shared.read(key, replacing);
+      if (justStored !== undefined) {
+        this.#shared.releaseLease(key, leaseId);
+        return this.#remember(key, justStored);
+      }
+    }
 
     const started = performance.now();
     const account = this.#account;
