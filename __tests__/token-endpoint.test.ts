@@ -267,7 +267,7 @@ describe('deadline and hangs', () => {
     const { auth } = attach({ timeoutMs: 300, attemptTimeoutMs: 60_000 });
     server.injectFaults({ hang: true });
     const error = expectTokenError(await rejectionOf(auth.getAccessToken()), 'ERR_TOKEN_TIMEOUT');
-    expect((error.cause as Error).message).toMatch(/^Attempt 1 was still waiting for an answer from .* when the deadline passed\.$/);
+    expect((error.cause as Error).message).toMatch(/^Attempt 1 was still waiting for a response from .* when the deadline passed\.$/);
   });
 
   test('the next fetch after a timeout succeeds', async () => {

@@ -44,7 +44,7 @@ export class HostPolicy {
    * `baseURL` is the instance's default, which is allowed when `allowedHosts` is not set.
    */
   check(url: string | undefined, baseURL: string | undefined, instanceBaseURL: string | undefined): SkipReason | null {
-    // Most requests use a relative URL on the instance's baseURL: answer those from the last decision.
+    // Most requests use a relative URL on the instance's baseURL, so reuse the last decision for those.
     const relative = url === undefined || !ABSOLUTE_URL.test(url);
     const last = this.#lastRelative;
     if (relative && last !== undefined && last.baseURL === baseURL && last.instanceBaseURL === instanceBaseURL) {

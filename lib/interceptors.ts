@@ -43,7 +43,7 @@ export class AuthState {
   readonly key: string;
   readonly #entry: CachedToken;
   readonly retried: boolean;
-  /** Whether a redirect led to another origin, so the final answer never saw the token. */
+  /** Whether a redirect led to another origin, so the final response came from a host without the token. */
   crossedOrigin = false;
 
   constructor(key: string, entry: CachedToken, retried: boolean) {
@@ -145,11 +145,11 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
     return config;
   };
 
-  // NOTE: with a no-op adapter this interceptor and the response handlers add about 1.9 us per
-  // request in `npm run bench` (target 2 us), 1.07 times a hand-written interceptor (target 1.0),
-  // and sequential loopback requests take 1.04 times as long as bare axios (target 1.03). The cost
-  // is spread over the header lookup and set, the AuthState, the redirect guard and the response
-  // handler's step in the promise chain. Figures and method: docs/benchmarks.md.
+  // NOTE: in `npm run bench` this interceptor and the response handlers add about 1.9 us per
+  // request with a no-op adapter (target 2 us). That is 1.07 times a hand-written interceptor
+  // (target 1.0), and sequential loopback requests take 1.04 times as long as bare axios (target
+  // 1.03). The cost is spread over the header lookup and set, the AuthState, the redirect guard
+  // and the response handler's step in the promise chain. Figures: docs/benchmarks.md.
   // Not async: with a fresh cached token it returns the config without another promise.
   return function authorizeRequest(
     config: InternalAxiosRequestConfig,
@@ -186,9 +186,9 @@ export function createResponseInterceptor(context: InterceptorContext): Response
   const { instance, source, emit } = context;
   const redact = (error: AxiosError) => (context.maskAuthorization ? redactError(error) : hideRequest(error));
 
-  // Retry once, and only when: the answer is a 401 to a request that this plugin authorized,
-  // that answer came from the origin that got the token (not from a redirect elsewhere), the
-  // request was not already the retry, and its body can be sent again byte for byte.
+  // Retry once, and only when all of these hold. The response is a 401 to a request that this
+  // plugin authorized, and it came from the origin that got the token, not from a redirect
+  // elsewhere. The request was not already the retry, and its body can be sent again byte for byte.
   const retry = (config: InternalAxiosRequestConfig, state: AuthState) => {
     config.vendastaAuthState = new AuthState(state.key, state.entry, true);
     emit('request:retry', { method: methodOf(config), url: urlOf(config) });

@@ -330,10 +330,10 @@ export class TokenSource {
 
   #timeoutError(key: string, cause: unknown): TokenRequestError {
     const attempts = cause instanceof TokenRequestError ? cause.attempts : undefined;
-    // The deadline cancels the attempt in flight, so its own error only says "aborted".
+    // The deadline cancels the attempt in flight, whose own error then reads only "aborted".
     const cancelled = cause instanceof TokenRequestError && cause.code === 'ERR_ABORTED';
     const lastError = cancelled
-      ? new Error(`Attempt ${attempts ?? 1} was still waiting for an answer from ${this.#account.tokenUri} when the deadline passed.`)
+      ? new Error(`Attempt ${attempts ?? 1} was still waiting for a response from ${this.#account.tokenUri} when the deadline passed.`)
       : cause;
     return new TokenRequestError(
       'ERR_TOKEN_TIMEOUT',

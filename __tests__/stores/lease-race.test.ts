@@ -14,7 +14,7 @@ class SharedMemory {
   });
 }
 
-/** A store view on `memory`. `staleFirstGet` makes the first `get` return what it saw, late. */
+/** Creates a store view on `memory`. With `staleFirstGet`, the first `get` returns an old read, late. */
 function storeView(memory: SharedMemory, staleFirstGet = false): TokenStore {
   let firstGet = staleFirstGet;
   return {
@@ -22,8 +22,8 @@ function storeView(memory: SharedMemory, staleFirstGet = false): TokenStore {
       const seen = memory.values.get(key);
       if (firstGet) {
         firstGet = false;
-        // The answer was read before the other process stored its token, and arrives after that
-        // process released its lease.
+        // The value was read before the other process stored its token, and is returned after
+        // that process released its lease.
         await memory.released;
       }
       return seen;

@@ -85,7 +85,7 @@ export class StoreErrorReporter {
   }
 }
 
-/** Longest wait for a store's `ready()`, so a store that never becomes ready cannot hang requests. */
+/** Maximum wait for a store's `ready()`, so a store that never becomes ready cannot hang requests. */
 export const STORE_READY_TIMEOUT_MS = 5000;
 
 function waitUntilReady(store: TokenStore): Promise<void> {
