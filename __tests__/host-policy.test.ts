@@ -114,6 +114,32 @@ describe('host policy', () => {
   });
 });
 
+describe('allowAbsoluteUrls false', () => {
+  // axios 1.8 added allowAbsoluteUrls; older releases always send an absolute url as it is.
+  const [major = 0, minor = 0] = axios.VERSION.split('.').map(Number);
+  const supported = major > 1 || (major === 1 && minor >= 8);
+  const noAbsolute = { allowAbsoluteUrls: false } as Record<string, unknown>;
+
+  (supported ? test : test.skip)('absolute url cannot steer the token', async () => {
+    instance = axios.create({ baseURL: recorder.url, ...noAbsolute });
+    const seen = skips(attach({ allowedHosts: [server.url] }));
+    // axios appends the absolute url to baseURL, so the request goes to the recorder.
+    await instance.get(`${server.url}/api/x`);
+    expect(recorder.requests).toHaveLength(1);
+    expect(recorder.requests[0]?.authorization).toBeUndefined();
+    expect(seen.map((skip) => skip.reason)).toEqual(['host-not-allowed']);
+  });
+
+  (supported ? test : test.skip)('allowed baseURL still gets the token', async () => {
+    instance = axios.create({ baseURL: recorder.url, ...noAbsolute });
+    const seen = skips(attach({ allowedHosts: [recorder.url] }));
+    await instance.get(`${server.url}/api/x`);
+    expect(recorder.requests).toHaveLength(1);
+    expect(recorder.requests[0]?.authorization?.startsWith('Bearer ')).toBe(true);
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('redirects', () => {
   test('same-origin redirect keeps the token', async () => {
     attach();

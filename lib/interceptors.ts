@@ -125,9 +125,10 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
   // The origin of relative URLs is the same for every request on one baseURL, so keep the last.
   let lastBase: { baseURL: string | undefined; origin: string | undefined } | undefined;
   const originOf = (config: InternalAxiosRequestConfig): string | undefined => {
-    if (config.url !== undefined && ABSOLUTE_URL.test(config.url)) return requestOrigin(config.url, config.baseURL);
+    const url = targetUrl(config);
+    if (url !== undefined && ABSOLUTE_URL.test(url)) return requestOrigin(url, config.baseURL);
     if (lastBase === undefined || lastBase.baseURL !== config.baseURL) {
-      lastBase = { baseURL: config.baseURL, origin: requestOrigin(config.url, config.baseURL) };
+      lastBase = { baseURL: config.baseURL, origin: requestOrigin(url, config.baseURL) };
     }
     return lastBase.origin;
   };
@@ -167,7 +168,7 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
     if (previous === undefined && config.headers.has('Authorization')) {
       return skip(config, 'explicit-authorization');
     }
-    const denied = hostPolicy.check(config.url, config.baseURL, instance.defaults.baseURL);
+    const denied = hostPolicy.check(targetUrl(config), config.baseURL, instance.defaults.baseURL);
     if (denied !== null) return skip(config, denied);
 
     const key = keyFor(options?.scopes);
@@ -176,6 +177,16 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
     if (cached !== undefined) return authorize(config, key, cached, retried);
     return waitForToken(source, key, config).then((entry) => authorize(config, key, entry, retried));
   };
+}
+
+/**
+ * Returns the URL whose origin the request goes to, as axios resolves it: with
+ * `allowAbsoluteUrls: false` (axios 1.8 and later) even an absolute `url` is appended to `baseURL`,
+ * so the request goes to the baseURL's origin and `url` must not decide the host policy.
+ */
+function targetUrl(config: InternalAxiosRequestConfig): string | undefined {
+  const allowAbsolute = (config as { allowAbsoluteUrls?: boolean }).allowAbsoluteUrls;
+  return allowAbsolute === false && config.baseURL ? undefined : config.url;
 }
 
 /**
