@@ -290,6 +290,16 @@ describe('attachVendastaAuth', () => {
     expect(server.tokenRequests).toBe(0);
   });
 
+  test('vendastaAuth with unknown field', async () => {
+    attach();
+    const error = await instance
+      .get('/api/x', { vendastaAuth: { scope: ['admin'] } as unknown as { scopes: string[] } })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toContain('`vendastaAuth.scope`');
+    expect(server.tokenRequests).toBe(0);
+  });
+
   test('vendastaAuth scopes of wrong type', async () => {
     attach();
     const error = await instance

@@ -78,6 +78,28 @@ describe('attachVendastaAuth options', () => {
     auth.detach();
   });
 
+  test('misspelt option names the right one', () => {
+    const error = attachError({ scope: ['profile'] });
+    expect(error.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(error.message).toContain('`scope`');
+    expect(error.message).toContain('Did you mean `scopes`?');
+  });
+
+  test.each([[null], [{}], [{ get: async () => undefined, set: async () => {} }], ['redis']])(
+    'store %p is a TypeError',
+    (store) => {
+      const error = attachError({ store });
+      expect(error.code).toBe('ERR_INVALID_ARG_TYPE');
+      expect(error.message).toContain('`store`');
+    },
+  );
+
+  test.each([['x'], [{}], [{ debug: 1 }], [{ info: () => {}, warn: 'no' }]])('logger %p is a TypeError', (logger) => {
+    const error = attachError({ logger });
+    expect(error.code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(error.message).toContain('`logger`');
+  });
+
   test('tokenUri with a password is a TypeError', () => {
     const error = attachError({ tokenUri: 'https://alice:hunter2pw@sso.example.test/token' });
     expect(error.message).toContain('`tokenUri`');

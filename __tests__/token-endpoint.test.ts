@@ -174,6 +174,20 @@ describe('permanent failures fail fast', () => {
   });
 });
 
+describe('kept response body', () => {
+  test.each([
+    ['form-encoded 200', 200, 'access_token=SECRET-form-token&expires_in=3600'],
+    ['JSON 400 with a token field', 400, { error: 'invalid_request', token: 'SECRET-json-token' }],
+  ])('%s hides the token', async (_name, status, body) => {
+    const { auth, ofType } = attach({ retry: false });
+    server.injectFaults({ status, body });
+    const error = (await rejectionOf(auth.getAccessToken())) as TokenRequestError;
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect(JSON.stringify(error.response)).not.toContain('SECRET-');
+    expect(inspect(ofType('token:error'), { depth: 10, showHidden: true })).not.toContain('SECRET-');
+  });
+});
+
 describe('token response validation', () => {
   const invalid: Array<[string, number, string | object, RegExp]> = [
     ['HTML page', 200, '<!doctype html><title>Login</title>', /body is an HTML page \(text\/html; charset=utf-8\), not JSON/],

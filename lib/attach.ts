@@ -7,7 +7,7 @@ import { createEmitter, emitSafely, type VendastaAuthEmitter } from './events.js
 import { HostPolicy } from './host-policy.js';
 import { createRequestInterceptor, createResponseInterceptor, type InterceptorContext } from './interceptors.js';
 import { createLog } from './logger.js';
-import { enumOption, invalidOption, MAX_TIMER_MS, numberOption, type VendastaAuthOptions } from './options.js';
+import { enumOption, invalidOption, MAX_TIMER_MS, numberOption, validateOptionShapes, type VendastaAuthOptions } from './options.js';
 import { normalizeScopes } from './scopes.js';
 import { MemoryTokenStore } from './stores/memory.js';
 import type { RetryOptions } from './token-endpoint.js';
@@ -64,6 +64,7 @@ export function attachVendastaAuth(instance: AxiosInstance, options: VendastaAut
     );
   }
 
+  validateOptionShapes(options as unknown as Record<string, unknown>);
   const scopes = normalizeScopes(options.scopes, 'scopes');
   const log = createLog(options.logger);
   const credentials = new CredentialsLoader(options.credentials, options.tokenUri, log);

@@ -165,6 +165,16 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
         { code: 'ERR_INVALID_ARG_TYPE' },
       );
     }
+    if (options !== undefined) {
+      for (const name of Object.keys(options)) {
+        if (name !== 'scopes') {
+          throw Object.assign(
+            new TypeError(`Request option \`vendastaAuth.${name}\` is unknown: the only field is \`scopes\`.`),
+            { code: 'ERR_INVALID_ARG_VALUE' },
+          );
+        }
+      }
+    }
     if (previous === undefined && config.headers.has('Authorization')) {
       return skip(config, 'explicit-authorization');
     }

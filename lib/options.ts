@@ -143,3 +143,54 @@ export function numberOption(
   }
   return value;
 }
+
+/** Every option that `attachVendastaAuth` reads, to catch a misspelt one. */
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'credentials',
+  'scopes',
+  'tokenUri',
+  'expiryMarginSeconds',
+  'refreshAheadSeconds',
+  'grant',
+  'audience',
+  'assertionLifetimeSeconds',
+  'timeoutMs',
+  'attemptTimeoutMs',
+  'retry',
+  'cooldownMs',
+  'maskAuthorizationInErrors',
+  'allowedHosts',
+  'store',
+  'logger',
+]);
+
+const STORE_METHODS = ['get', 'set', 'delete'] as const;
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * Rejects unknown option names and a `store` or `logger` of the wrong shape, which would
+ * otherwise fail quietly at the first request or log nothing.
+ */
+export function validateOptionShapes(options: Record<string, unknown>): void {
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) {
+      const hint = name === 'scope' ? ' Did you mean `scopes`?' : '';
+      throw invalidOption(name, `is not an option of attachVendastaAuth.${hint} Known options: ${[...KNOWN_OPTIONS].join(', ')}.`);
+    }
+  }
+
+  const { store, logger } = options;
+  if (store !== undefined) {
+    const missing = STORE_METHODS.filter((method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function');
+    if (typeof store !== 'object' || store === null || missing.length > 0) {
+      throw invalidOption('store', `must implement TokenStore (get, set and delete methods); missing: ${missing.join(', ') || 'all'}.`, 'ERR_INVALID_ARG_TYPE');
+    }
+  }
+  if (logger !== undefined) {
+    const methods = LOGGER_METHODS.filter((method) => (logger as Record<string, unknown> | null)?.[method] !== undefined);
+    const broken = methods.filter((method) => typeof (logger as Record<string, unknown>)[method] !== 'function');
+    if (typeof logger !== 'object' || logger === null || methods.length === 0 || broken.length > 0) {
+      throw invalidOption('logger', 'must be an object with debug, info, warn or error methods, such as a pino logger.', 'ERR_INVALID_ARG_TYPE');
+    }
+  }
+}

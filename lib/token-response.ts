@@ -152,7 +152,17 @@ const JWT_PATTERN = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 
 /** Replaces anything that looks like a JWT in server-provided text. */
 export function scrubTokens(text: string): string {
-  return text.replace(JWT_PATTERN, '[REDACTED]');
+  return text
+    .replace(JWT_PATTERN, '[REDACTED]')
+    .replace(TOKEN_PARAMETER, (_match, name: string, separator: string) => `${name}${separator}[REDACTED]`);
+}
+
+// A token-like field in form, query or loose JSON text: `access_token=…`, `"token": "…"` and the like.
+const TOKEN_PARAMETER = /\b((?!token_type\b)[\w-]*token[\w-]*["']?)(\s*[=:]\s*["']?)[^\s"'&,;}]+/gi;
+
+/** Returns whether a JSON field name looks like it holds a token or other secret. */
+function isSecretField(name: string): boolean {
+  return /token|secret|assertion|password/i.test(name);
 }
 
 /**
@@ -163,8 +173,8 @@ export function describeResponse(response: AxiosResponse<string>, body: Record<s
   let safeBody: unknown;
   if (body !== undefined) {
     const masked: Record<string, unknown> = { ...body };
-    for (const field of ['access_token', 'refresh_token', 'id_token']) {
-      if (field in masked) masked[field] = '[REDACTED]';
+    for (const field of Object.keys(masked)) {
+      if (isSecretField(field) && field !== 'token_type') masked[field] = '[REDACTED]';
     }
     safeBody = JSON.parse(scrubTokens(JSON.stringify(masked)));
   } else if (typeof response.data === 'string') {

@@ -79,13 +79,13 @@ describe('fleet of worker processes', () => {
   test('lease holder dies: others fetch after the wait', async () => {
     // The first worker's token request hangs, so it holds the lease when it is killed.
     tokenServer.injectFaults({ hang: true });
-    const [holder] = await launch(1, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '4000' });
+    const [holder] = await launch(1, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '10000' });
     holder!.send('run 1').catch(() => {});
     await waitUntil(async () => (await inspector.keys('*:lease')).length === 1);
     holder!.process.kill('SIGKILL');
     await holder!.exited;
 
-    const workers = await launch(3, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '4000' });
+    const workers = await launch(3, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '10000' });
     const started = Date.now();
     const lines = await sendAll(workers, 'run 20');
 

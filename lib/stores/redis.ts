@@ -175,7 +175,14 @@ async function createOwnClient(options: RedisClientOptions): Promise<RedisComman
   // connect() keeps retrying while Redis is down, and commands fail fast until it is ready.
   const connected = client.connect().catch(() => {});
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([connected, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS)))]);
+  await Promise.race([
+    connected,
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS);
+      // Waiting for Redis must not keep a process alive that has nothing else to do.
+      timer.unref();
+    }),
+  ]);
   clearTimeout(timer);
   return client as unknown as RedisCommandClient;
 }
