@@ -168,6 +168,14 @@ describe('vendasta-auth token', () => {
     expect(result.stderr).toContain('[ERR_CREDENTIALS_NOT_FOUND]');
   });
 
+  test('missing ./ path is not a scope', async () => {
+    const result = await run(['token', './missing-creds', 'profile'], { VENDASTA_APPLICATION_CREDENTIALS: rsaPath });
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('[ERR_CREDENTIALS_NOT_FOUND]');
+  });
+
   test('invalid credentials file exits 1', async () => {
     const { client_email: _email, ...withoutEmail } = JSON.parse(readFileSync(rsaPath, 'utf8')) as Record<string, unknown>;
     const broken = join(scratch, 'broken.json');

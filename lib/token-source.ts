@@ -321,7 +321,7 @@ export class TokenSource {
       const replacement = this.#settings.reloadAccount?.();
       if (replacement === undefined) throw error;
 
-      this.#log('warn', { keyId: replacement.keyId, source: replacement.source }, 'The token endpoint rejected the credentials. Re-read them from their file and trying again with the new key.');
+      this.#log('warn', { keyId: replacement.keyId, source: replacement.source }, 'The token endpoint rejected the credentials. Re-read them from their file, and retrying with the new key.');
       this.replaceAccount(replacement);
       const result = await requestAccessToken(this.#http, replacement, scopes, this.#settings.endpoint, ...rest);
       return { ...result, usedAccount: replacement };

@@ -16,8 +16,8 @@ export interface AuthInputs {
  * Finds the credentials file and the scopes in a command line.
  *
  * With `positionalScopes`, and without `--credentials`, the first positional argument is the
- * credentials file when it ends in `.json` or names an existing file, and every other positional
- * argument is a scope. Without `positionalScopes`, the only positional argument allowed is the
+ * credentials file when it ends in `.json`, starts like a path (`./`, `../`, `/`) or names an
+ * existing file, and every other positional argument is a scope. Without `positionalScopes`, the only positional argument allowed is the
  * credentials file. The file defaults to `VENDASTA_APPLICATION_CREDENTIALS`.
  */
 export function resolveAuthInputs(
@@ -61,6 +61,9 @@ export function checkTokenUri(command: string, value: string | undefined): strin
 
 function looksLikeFile(argument: string): boolean {
   if (argument.toLowerCase().endsWith('.json')) return true;
+  // A relative or absolute path is meant as a file even when it does not exist, so that a typo
+  // reports "not found" instead of becoming a scope. URL scopes (https://...) stay scopes.
+  if (/^(\.{1,2}[\\/]|[\\/]|~[\\/])/.test(argument)) return true;
   try {
     return statSync(argument).isFile();
   } catch {

@@ -20,9 +20,9 @@ export const TOKEN_HELP = `Usage: vendasta-auth token [credentials.json] [scope 
 Prints an access token for a service account on stdout, and nothing else there.
 
 Arguments:
-  credentials.json       Service-account key file. Taken as the file when it ends in .json or
-                         exists; otherwise the file comes from --credentials or
-                         VENDASTA_APPLICATION_CREDENTIALS.
+  credentials.json       Service-account key file. Taken as the file when it ends in .json,
+                         starts with ./, ../ or /, or exists; otherwise the file comes from
+                         --credentials or VENDASTA_APPLICATION_CREDENTIALS.
   scope ...              Scopes of the token, also space-separated in one argument.
 
 Options:
