@@ -244,6 +244,18 @@ describe('credentials file', () => {
     }
   });
 
+  it('creates a missing given dir', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'token-server-test-'));
+    try {
+      const dir = join(parent, 'nested', 'keys');
+      const { path } = await server.createCredentials({ dir });
+      expect(path.startsWith(dir)).toBe(true);
+      expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
   it('close removes temp dir', async () => {
     const { path } = await server.createCredentials();
     await server.close();

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -84,6 +84,8 @@ export async function writeCredentialsFile(
 ): Promise<{ path: string; createdDir?: string }> {
   const createdDir =
     dir === undefined ? await mkdtemp(join(tmpdir(), 'vendasta-auth-')) : undefined;
+  // A folder the caller names is created if missing, owner-only like the key file, and kept.
+  if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir ?? createdDir!, `service-account-${credentials.private_key_id}.json`);
   // 'wx' fails instead of overwriting an existing file, and the mode keeps the key owner-only.
   await writeFile(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
