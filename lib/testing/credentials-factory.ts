@@ -3,19 +3,12 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Signing algorithm of a service-account assertion. */
-export type AssertionAlgorithm = 'RS256' | 'ES256';
+import type { AssertionAlgorithm, ServiceAccountCredentialsJson } from '../credentials.js';
+
+export type { AssertionAlgorithm };
 
 /** Service-account key file, in the JSON layout that Vendasta issues. */
-export interface ServiceAccountCredentials {
-  type: 'service_account';
-  private_key_id: string;
-  private_key: string;
-  client_email: string;
-  token_uri: string;
-  assertionHeaderData: { alg: string; kid: string };
-  assertionPayloadData: { aud: string; iss: string; sub: string };
-}
+export type ServiceAccountCredentials = ServiceAccountCredentialsJson;
 
 /** Options of {@link generateCredentials}. */
 export interface GenerateCredentialsOptions {
