@@ -300,6 +300,15 @@ describe('attachVendastaAuth', () => {
     expect(server.tokenRequests).toBe(0);
   });
 
+  test('bad scopes fail on skipped hosts too', async () => {
+    attach();
+    const error = await instance
+      .get('http://localhost:9/x', { vendastaAuth: { scopes: 5 as unknown as string } })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toContain('`vendastaAuth.scopes`');
+  });
+
   test('vendastaAuth scopes of wrong type', async () => {
     attach();
     const error = await instance

@@ -45,6 +45,8 @@ describe('attachVendastaAuth options', () => {
     [{ minTimeoutMs: 3000, maxTimeoutMs: 1 }, 'retry.maxTimeoutMs'],
     [{ factor: 0.5 }, 'retry.factor'],
     ['yes', 'retry'],
+    [[], 'retry'],
+    [{ retrys: 10 }, 'retry.retrys'],
   ])('retry %p is rejected', (retry, name) => {
     const error = attachError({ retry });
     expect(error.code).toBe('ERR_INVALID_ARG_VALUE');
@@ -93,6 +95,13 @@ describe('attachVendastaAuth options', () => {
       expect(error.message).toContain('`store`');
     },
   );
+
+  test('logger with a null method is accepted', () => {
+    const instance = axios.create();
+    const auth = attachVendastaAuth(instance, { credentials, scopes: 'a', logger: { info() {}, debug: null } as never });
+    expect(typeof auth.detach).toBe('function');
+    auth.detach();
+  });
 
   test.each([['x'], [{}], [{ debug: 1 }], [{ info: () => {}, warn: 'no' }]])('logger %p is a TypeError', (logger) => {
     const error = attachError({ logger });

@@ -178,9 +178,11 @@ describe('kept response body', () => {
   test.each([
     ['form-encoded 200', 200, 'access_token=SECRET-form-token&expires_in=3600'],
     ['JSON 400 with a token field', 400, { error: 'invalid_request', token: 'SECRET-json-token' }],
+    ['form 400 with client_secret', 400, 'error=invalid_client&client_secret=SECRET-form-secret'],
+    ['plain-text 200 with only a token', 200, 'SECRET-opaque-token-value'],
   ])('%s hides the token', async (_name, status, body) => {
     const { auth, ofType } = attach({ retry: false });
-    server.injectFaults({ status, body });
+    server.injectFaults({ status, body, headers: { 'X-Echo': 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.SECRET-signature' } });
     const error = (await rejectionOf(auth.getAccessToken())) as TokenRequestError;
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(JSON.stringify(error.response)).not.toContain('SECRET-');

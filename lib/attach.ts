@@ -151,12 +151,19 @@ function optionalString(options: Record<string, unknown>, name: string): string 
   return value;
 }
 
+const RETRY_FIELDS = ['retries', 'minTimeoutMs', 'maxTimeoutMs', 'factor', 'maxRetryAfterMs'];
+
 function readRetry(retry: unknown): Required<RetryOptions> {
   if (retry === false) return { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0, factor: 1, maxRetryAfterMs: 60_000 };
-  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null || Array.isArray(retry))) {
     throw invalidOption('retry', 'must be an object such as { retries: 4 } or false.');
   }
   const fields = (retry ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(fields)) {
+    if (!RETRY_FIELDS.includes(name)) {
+      throw invalidOption(`retry.${name}`, `is not a retry setting. Known settings: ${RETRY_FIELDS.join(', ')}.`);
+    }
+  }
   const prefixed = (name: string) => `retry.${name}`;
   const read = (name: string, fallback: number, limits: { min: number; max?: number; integer?: boolean }) => {
     try {

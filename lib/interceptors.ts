@@ -138,6 +138,8 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
     const state = new AuthState(key, entry, retried);
     config.vendastaAuthState = state;
     const origin = originOf(config);
+    // NOTE: only axios' Node http adapter calls beforeRedirect. With the fetch adapter a 401 from a
+    // cross-origin redirect target still drops the token, though fetch never sends it there.
     if (origin !== undefined) {
       config.beforeRedirect = guardRedirects(origin, config.beforeRedirect, () => {
         state.crossedOrigin = true;
@@ -175,9 +177,12 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
         }
       }
     }
+    // Checked before any skip, so a malformed option fails on every host alike.
+    if (options?.scopes !== undefined) keyFor(options.scopes);
     if (previous === undefined && config.headers.has('Authorization')) {
       return skip(config, 'explicit-authorization');
     }
+    if (ambiguousTarget(config)) return skip(config, 'host-not-allowed');
     const denied = hostPolicy.check(targetUrl(config), config.baseURL, instance.defaults.baseURL);
     if (denied !== null) return skip(config, denied);
 
@@ -197,6 +202,20 @@ export function createRequestInterceptor(context: InterceptorContext): RequestIn
 function targetUrl(config: InternalAxiosRequestConfig): string | undefined {
   const allowAbsolute = (config as { allowAbsoluteUrls?: boolean }).allowAbsoluteUrls;
   return allowAbsolute === false && config.baseURL ? undefined : config.url;
+}
+
+/**
+ * Returns whether the request's host depends on the axios release: with `allowAbsoluteUrls: false`
+ * and an absolute `url` on another origin than `baseURL`, axios 1.8.2 and later request the
+ * baseURL's origin, while older releases ignore the flag and request the url's. Such a request
+ * gets no token, because only one of the two origins may be allowed.
+ */
+function ambiguousTarget(config: InternalAxiosRequestConfig): boolean {
+  const allowAbsolute = (config as { allowAbsoluteUrls?: boolean }).allowAbsoluteUrls;
+  if (allowAbsolute !== false || !config.baseURL || config.url === undefined || !ABSOLUTE_URL.test(config.url)) {
+    return false;
+  }
+  return requestOrigin(config.url, undefined) !== requestOrigin(undefined, config.baseURL);
 }
 
 /**

@@ -187,7 +187,7 @@ export function validateOptionShapes(options: Record<string, unknown>): void {
     }
   }
   if (logger !== undefined) {
-    const methods = LOGGER_METHODS.filter((method) => (logger as Record<string, unknown> | null)?.[method] !== undefined);
+    const methods = LOGGER_METHODS.filter((method) => (logger as Record<string, unknown> | null)?.[method] != null);
     const broken = methods.filter((method) => typeof (logger as Record<string, unknown>)[method] !== 'function');
     if (typeof logger !== 'object' || logger === null || methods.length === 0 || broken.length > 0) {
       throw invalidOption('logger', 'must be an object with debug, info, warn or error methods, such as a pino logger.', 'ERR_INVALID_ARG_TYPE');

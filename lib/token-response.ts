@@ -158,11 +158,12 @@ export function scrubTokens(text: string): string {
 }
 
 // A token-like field in form, query or loose JSON text: `access_token=…`, `"token": "…"` and the like.
-const TOKEN_PARAMETER = /\b((?!token_type\b)[\w-]*token[\w-]*["']?)(\s*[=:]\s*["']?)[^\s"'&,;}]+/gi;
+const TOKEN_PARAMETER =
+  /\b((?!token_type\b)[\w-]*(?:token|secret|password|assertion|api_?key)[\w-]*["']?)(\s*[=:]\s*["']?)(?:bearer\s+)?[^\s"'&,;}]+/gi;
 
 /** Returns whether a JSON field name looks like it holds a token or other secret. */
 function isSecretField(name: string): boolean {
-  return /token|secret|assertion|password/i.test(name);
+  return /token|secret|assertion|password|api_?key/i.test(name);
 }
 
 /**
@@ -177,8 +178,21 @@ export function describeResponse(response: AxiosResponse<string>, body: Record<s
       if (isSecretField(field) && field !== 'token_type') masked[field] = '[REDACTED]';
     }
     safeBody = JSON.parse(scrubTokens(JSON.stringify(masked)));
-  } else if (typeof response.data === 'string') {
+  } else if (typeof response.data === 'string' && (response.status < 200 || response.status >= 300)) {
     safeBody = scrubTokens(response.data.slice(0, MAX_KEPT_BODY_CHARS));
+  } else if (typeof response.data === 'string') {
+    // A 2xx body that is not JSON may be nothing but a token, so only its size is kept.
+    safeBody = `[${response.data.length} characters, not kept]`;
   }
-  return { status: response.status, headers: { ...(response.headers as Record<string, unknown>) }, body: safeBody };
+  return { status: response.status, headers: scrubHeaders(response.headers), body: safeBody };
+}
+
+/** Copies response headers with token-like text masked, because a server may echo the assertion. */
+function scrubHeaders(headers: unknown): Record<string, unknown> {
+  const safe: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
+    if (/cookie|authorization|token/i.test(name)) safe[name] = '[REDACTED]';
+    else safe[name] = typeof value === 'string' ? scrubTokens(value) : Array.isArray(value) ? value.map((item) => scrubTokens(String(item))) : value;
+  }
+  return safe;
 }

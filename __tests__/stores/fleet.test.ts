@@ -79,16 +79,18 @@ describe('fleet of worker processes', () => {
   test('lease holder dies: others fetch after the wait', async () => {
     // The first worker's token request hangs, so it holds the lease when it is killed.
     tokenServer.injectFaults({ hang: true });
-    const [holder] = await launch(1, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '10000' });
+    const [holder] = await launch(1, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '20000' });
     holder!.send('run 1').catch(() => {});
     await waitUntil(async () => (await inspector.keys('*:lease')).length === 1);
     holder!.process.kill('SIGKILL');
     await holder!.exited;
 
-    const workers = await launch(3, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '10000' });
+    const workers = await launch(3, { FLEET_REDIS_URL: redisServer.url, FLEET_TIMEOUT_MS: '20000' });
     const started = Date.now();
     const lines = await sendAll(workers, 'run 20');
 
+    // The failure codes first, so a failed run shows why requests failed.
+    expect(lines.map((line) => line.failures)).toEqual([{}, {}, {}]);
     expect(sum(lines, (line) => line.ok)).toBe(60);
     expect(sum(lines, (line) => line.failed)).toBe(0);
     // They waited for the dead holder's token before fetching on their own.
