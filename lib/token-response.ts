@@ -161,7 +161,7 @@ export function scrubTokens(text: string): string {
 const TOKEN_PARAMETER =
   /\b((?!token_type\b)[\w-]*(?:token|secret|password|assertion|api_?key)[\w-]*["']?)(\s*[=:]\s*["']?)(?:bearer\s+)?[^\s"'&,;}]+/gi;
 
-/** Returns whether a JSON field name looks like it holds a token or other secret. */
+/** Returns whether a JSON field name suggests that its value is a token or another secret. */
 function isSecretField(name: string): boolean {
   return /token|secret|assertion|password|api_?key/i.test(name);
 }
