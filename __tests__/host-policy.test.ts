@@ -194,7 +194,7 @@ describe('redirects', () => {
     server.resetCounters();
 
     for (let index = 0; index < 3; index++) {
-      // The token server's own API under the other host name: it answers 401 without a token.
+      // The token server's own API under the other host name, which returns 401 without a token.
       const error = await instance
         .get(redirectVia(`${server.url.replace('127.0.0.1', 'localhost')}/api/x`))
         .catch((caught: unknown) => caught);

@@ -67,7 +67,7 @@ export class CredentialsError extends VendastaAuthError {
 /** Details of a failed exchange with the token endpoint. */
 export interface TokenRequestErrorDetails {
   cause?: unknown;
-  /** HTTP status of the last answer, if one arrived. */
+  /** HTTP status of the last response, if one arrived. */
   status?: number;
   /** The RFC 6749 `error` value, such as `invalid_grant`. */
   oauthError?: string;
@@ -84,7 +84,7 @@ export interface TokenRequestErrorDetails {
 }
 
 /**
- * A token request that failed: a network error, a timeout, an OAuth error or an unusable answer.
+ * A token request that failed: a network error, a timeout, an OAuth error or an unusable response.
  */
 export class TokenRequestError extends VendastaAuthError {
   readonly status: number | undefined;

@@ -127,6 +127,7 @@ function parsePattern(pattern: unknown): Matcher {
       `entries must be origins with a scheme, such as 'https://api.example.com' or 'https://*.example.com', got ${JSON.stringify(pattern)}.`,
     );
   }
+
   const withScheme = pattern.trim();
   const wildcard = /^[a-z][a-z\d+\-.]*:\/\/\*\./i.test(withScheme);
   // A wildcard must leave at least two labels, so `*.co` cannot match a whole top-level domain.
@@ -136,12 +137,14 @@ function parsePattern(pattern: unknown): Matcher {
       `entry ${JSON.stringify(pattern)} has a wildcard that is too broad or misplaced. Use '*.' followed by at least two labels, such as 'https://*.example.com'.`,
     );
   }
+
   let url: URL;
   try {
     url = new URL(withScheme.replace('://*.', '://wildcard.'));
   } catch {
     throw invalidOption('allowedHosts', `entry ${JSON.stringify(pattern)} is not a valid origin.`);
   }
+
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw invalidOption('allowedHosts', `entry ${JSON.stringify(pattern)} must be an origin without a path.`);
   }
@@ -151,6 +154,7 @@ function parsePattern(pattern: unknown): Matcher {
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw invalidOption('allowedHosts', `entry ${JSON.stringify(pattern)} uses plain http, which is allowed only for loopback addresses, so it would never receive the token. Use https.`);
   }
+
   const host = wildcard ? url.hostname.slice('wildcard'.length) : url.hostname;
   return { protocol: url.protocol, host, wildcard, port: url.port };
 }

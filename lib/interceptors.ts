@@ -36,8 +36,8 @@ declare module 'axios' {
 }
 
 /**
- * What the request interceptor did to a request, for the response interceptor. It lives on the
- * config, and axios copies class instances by reference when it merges a config again for a retry.
+ * Record of what the request interceptor did to a request, for the response interceptor. It lives
+ * on the config, and axios copies class instances by reference when it merges a config again.
  */
 export class AuthState {
   readonly key: string;

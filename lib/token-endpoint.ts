@@ -34,7 +34,7 @@ export interface RetryOptions {
   retries?: number;
   /** Delay before the first retry, in milliseconds. @default 200 */
   minTimeoutMs?: number;
-  /** Longest delay between two attempts, in milliseconds. @default 5000 */
+  /** Maximum delay between two attempts, in milliseconds. @default 5000 */
   maxTimeoutMs?: number;
   /** Growth of the delay from one retry to the next. @default 2 */
   factor?: number;
@@ -81,7 +81,7 @@ interface RetryDecision {
 
 const NO_RETRY: RetryDecision = { retry: false, delayMs: 0, clockCorrection: false };
 
-/** A private axios instance, so the token request never runs through the caller's interceptors. */
+/** Creates a private axios instance, so the token request never runs through the caller's interceptors. */
 export function createTokenHttpClient(): AxiosInstance {
   return axios.create({
     maxRedirects: 0,
