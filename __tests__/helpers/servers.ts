@@ -39,7 +39,7 @@ export async function startServer(
   };
 }
 
-/** Answers every request with 401, like an API that rejects every token. */
+/** Responds to every request with 401, like an API that rejects every token. */
 export function alwaysUnauthorized(_request: IncomingMessage, response: ServerResponse): void {
   response.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_token"' });
   response.end('{"error":"invalid_token"}');

@@ -1,7 +1,7 @@
 /**
  * A place where processes share access tokens, such as Redis.
  *
- * Values are opaque strings that the token source has already encrypted, so a store never sees a
+ * Values are opaque strings that the token source has already encrypted, so a store never receives a
  * usable token. Every method may reject, and the token source then carries on with its own cache.
  */
 export interface TokenStore {
